@@ -1,0 +1,20 @@
+//! One module per API call.
+
+pub mod code;
+pub mod send;
+pub mod timestamp;
+pub mod voice;
+
+/// Writes the options every send call shares.
+pub(crate) fn common_params(
+    form: &mut crate::Form,
+    request_id: Option<&crate::SendRequestId>,
+    tag: Option<&crate::Tag>,
+) {
+    if let Some(id) = request_id {
+        form.set("sendRequestId", id.as_str());
+    }
+    if let Some(tag) = tag {
+        form.set("tag", tag.as_str());
+    }
+}

@@ -1,0 +1,81 @@
+//! `sendVoice`: a verification code read out by a voice call.
+
+use http::Method;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::form::Form;
+use crate::phone::Phone;
+use crate::response::{send_receipt, Envelope, SendReceipt};
+use crate::values::{SendRequestId, Tag, VerificationCode};
+
+/// A voice verification code (`POST sendVoice`) to one number.
+///
+/// ```
+/// use sendcloud_proto::{Phone, SendVoice, VerificationCode};
+/// let v = SendVoice::new(Phone::parse("13800000000").unwrap(),
+///                        VerificationCode::new("1234").unwrap());
+/// assert_eq!(v.code().as_str(), "1234");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendVoice {
+    phone: Phone,
+    code: VerificationCode,
+    send_request_id: Option<SendRequestId>,
+    tag: Option<Tag>,
+}
+
+impl SendVoice {
+    /// A voice call to `phone` that reads `code`.
+    pub fn new(phone: Phone, code: VerificationCode) -> Self {
+        SendVoice {
+            phone,
+            code,
+            send_request_id: None,
+            tag: None,
+        }
+    }
+    /// Sets the idempotency key.
+    pub fn with_request_id(mut self, id: SendRequestId) -> Self {
+        self.send_request_id = Some(id);
+        self
+    }
+    /// Sets the tag.
+    pub fn with_tag(mut self, tag: Tag) -> Self {
+        self.tag = Some(tag);
+        self
+    }
+    /// The number called.
+    pub fn phone(&self) -> &Phone {
+        &self.phone
+    }
+    /// The code read out.
+    pub fn code(&self) -> &VerificationCode {
+        &self.code
+    }
+}
+
+impl Endpoint for SendVoice {
+    const PATH: &'static str = "sendVoice";
+    const METHOD: Method = Method::POST;
+    type Output = SendReceipt;
+
+    fn params(&self, form: &mut Form) {
+        form.set("phone", self.phone.as_str());
+        form.set("code", self.code.as_str());
+        super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
+    }
+
+    fn parse(envelope: Envelope<'_>) -> Result<SendReceipt, Error> {
+        send_receipt(envelope)
+    }
+
+    fn send_request_id(&self) -> Option<&SendRequestId> {
+        self.send_request_id.as_ref()
+    }
+
+    fn set_send_request_id(&mut self, id: SendRequestId) -> bool {
+        self.send_request_id = Some(id);
+        true
+    }
+}

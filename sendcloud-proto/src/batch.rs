@@ -1,0 +1,195 @@
+//! Splitting any number of recipients into sends of at most 2,000.
+
+use std::collections::HashSet;
+
+use crate::api::send::SendTemplate;
+use crate::error::ValidationError;
+use crate::phone::{Phone, Recipients, MAX_RECIPIENTS};
+use crate::values::{LabelId, MsgType, SendRequestId, Tag, TemplateId, MAX_REQUEST_ID_CHARS};
+use crate::vars::Vars;
+
+/// Longest base of derived sendRequestIds: room is left for `-` and any batch number.
+pub const MAX_BATCH_BASE_CHARS: usize = MAX_REQUEST_ID_CHARS - 21;
+
+/// What every batch of a bulk send shares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkTemplate {
+    template_id: TemplateId,
+    mms: bool,
+    vars: Vars,
+    label_id: Option<LabelId>,
+    tag: Option<Tag>,
+}
+
+impl BulkTemplate {
+    /// Sends of `template_id` as SMS.
+    pub fn new(template_id: TemplateId) -> Self {
+        BulkTemplate {
+            template_id,
+            mms: false,
+            vars: Vars::new(),
+            label_id: None,
+            tag: None,
+        }
+    }
+    /// Domestic numbers get an MMS (international numbers always go as international SMS,
+    /// the only kind SendCloud has for them).
+    pub fn mms(mut self, mms: bool) -> Self {
+        self.mms = mms;
+        self
+    }
+    /// The variables every recipient gets.
+    pub fn with_vars(mut self, vars: Vars) -> Self {
+        self.vars = vars;
+        self
+    }
+    /// The label.
+    pub fn with_label(mut self, label: LabelId) -> Self {
+        self.label_id = Some(label);
+        self
+    }
+    /// The tag.
+    pub fn with_tag(mut self, tag: Tag) -> Self {
+        self.tag = Some(tag);
+        self
+    }
+
+    /// The send of this template to `recipients` with `id`.
+    pub fn to(&self, recipients: Recipients, id: SendRequestId) -> SendTemplate {
+        let intl = recipients.is_international();
+        let mut s = SendTemplate::new(self.template_id, recipients)
+            .with_vars(self.vars.clone())
+            .with_request_id(id);
+        if self.mms && !intl {
+            s = s
+                .with_msg_type(MsgType::Mms)
+                .expect("MMS is valid for domestic numbers");
+        }
+        if let Some(l) = self.label_id {
+            s = s.with_label(l);
+        }
+        if let Some(t) = &self.tag {
+            s = s.with_tag(t.clone());
+        }
+        s
+    }
+}
+
+/// One send of a bulk send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    /// Which batch this is, from 1; the sendRequestId ends with `-{index}`.
+    pub index: u64,
+    /// The request, with its derived sendRequestId.
+    pub request: SendTemplate,
+    /// Numbers that came again within this batch; they are sent once.
+    pub duplicates: Vec<Phone>,
+}
+
+/// Splits recipients taken from an iterator (never collected whole) into sends of at most
+/// 2,000 numbers, each with the sendRequestId `{base}-{n}`, so that retrying a batch can
+/// never send it twice. A batch also ends where the numbers change between domestic and
+/// international, since one send cannot mix them. A number repeated within one batch is
+/// sent once and listed in [`Batch::duplicates`].
+///
+/// ```
+/// use sendcloud_proto::{Batches, BulkTemplate, Phone, TemplateId};
+/// let phones = (0..4500u64).map(|i| Phone::parse(&format!("138{:08}", i)).unwrap());
+/// let batches: Vec<_> = Batches::new(BulkTemplate::new(TemplateId::new(1).unwrap()),
+///                                    "campaign-7", phones).unwrap().collect();
+/// assert_eq!(batches.len(), 3);
+/// assert_eq!(batches[2].request.recipients().len(), 500);
+/// use sendcloud_proto::Endpoint;
+/// assert_eq!(batches[2].request.send_request_id().unwrap().as_str(), "campaign-7-3");
+/// ```
+#[derive(Debug)]
+pub struct Batches<I> {
+    template: BulkTemplate,
+    base: String,
+    phones: I,
+    pending: Option<Phone>,
+    next_index: u64,
+    size: usize,
+}
+
+impl<I: Iterator<Item = Phone>> Batches<I> {
+    /// Batches of up to 2,000 numbers. `base` must be 1 to 107 characters with no control
+    /// characters.
+    pub fn new(
+        template: BulkTemplate,
+        base: &str,
+        phones: impl IntoIterator<IntoIter = I>,
+    ) -> Result<Self, ValidationError> {
+        Batches::with_size(template, base, phones, MAX_RECIPIENTS)
+    }
+
+    /// Batches of up to `size` numbers (1 to 2,000).
+    pub fn with_size(
+        template: BulkTemplate,
+        base: &str,
+        phones: impl IntoIterator<IntoIter = I>,
+        size: usize,
+    ) -> Result<Self, ValidationError> {
+        if !(1..=MAX_RECIPIENTS).contains(&size) {
+            return Err(ValidationError::new(
+                "batchSize",
+                format!("must be 1 to {MAX_RECIPIENTS}"),
+            ));
+        }
+        let n = base.chars().count();
+        if n == 0 || n > MAX_BATCH_BASE_CHARS {
+            return Err(ValidationError::new(
+                "sendRequestId",
+                format!("a bulk base id must be 1 to {MAX_BATCH_BASE_CHARS} characters, has {n}"),
+            ));
+        }
+        // Validates the characters once; derived ids only append `-digits`.
+        SendRequestId::new(base)?;
+        Ok(Batches {
+            template,
+            base: base.to_owned(),
+            phones: phones.into_iter(),
+            pending: None,
+            next_index: 1,
+            size,
+        })
+    }
+}
+
+impl<I: Iterator<Item = Phone>> Iterator for Batches<I> {
+    type Item = Batch;
+
+    fn next(&mut self) -> Option<Batch> {
+        let first = self.pending.take().or_else(|| self.phones.next())?;
+        let intl = first.is_international();
+        let mut seen: HashSet<Phone> = HashSet::with_capacity(self.size.min(4096));
+        let mut phones = Vec::with_capacity(self.size.min(4096));
+        let mut duplicates = Vec::new();
+        seen.insert(first.clone());
+        phones.push(first);
+        while phones.len() < self.size {
+            let Some(p) = self.phones.next() else { break };
+            if p.is_international() != intl {
+                self.pending = Some(p);
+                break;
+            }
+            if seen.contains(&p) {
+                duplicates.push(p);
+            } else {
+                seen.insert(p.clone());
+                phones.push(p);
+            }
+        }
+        let index = self.next_index;
+        self.next_index += 1;
+        let id = SendRequestId::new(format!("{}-{}", self.base, index))
+            .expect("base checked in new; a suffix of - and digits keeps it valid");
+        let recipients = Recipients::new(phones)
+            .expect("a batch has 1..=2000 unique numbers of one kind by construction");
+        Some(Batch {
+            index,
+            request: self.template.to(recipients, id),
+            duplicates,
+        })
+    }
+}

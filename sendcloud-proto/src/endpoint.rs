@@ -1,0 +1,45 @@
+//! The trait every API call implements.
+
+use http::Method;
+
+use crate::error::Error;
+use crate::form::Form;
+use crate::response::Envelope;
+use crate::values::SendRequestId;
+
+/// One call of the SendCloud SMS API: where it goes, what it sends, what it returns.
+///
+/// Adding an endpoint is one new module under `api/` with one impl of this trait.
+pub trait Endpoint {
+    /// The path below the base URL, e.g. `"send"` or `"timestamp/get"`.
+    const PATH: &'static str;
+    /// The HTTP method.
+    const METHOD: Method;
+    /// Whether the request carries `smsUser`, `timestamp` and `signature`.
+    const SIGNED: bool = true;
+    /// Whether sending the request twice is harmless by its nature (reads).
+    const SAFE_TO_REPEAT: bool = false;
+    /// What a successful answer decodes to.
+    type Output;
+
+    /// Writes the call's own parameters (not `smsUser`, `timestamp` or `signature`).
+    fn params(&self, form: &mut Form);
+
+    /// Decodes the `info` of a successful answer.
+    fn parse(envelope: Envelope<'_>) -> Result<Self::Output, Error>;
+
+    /// The idempotency key the request carries, if any.
+    fn send_request_id(&self) -> Option<&SendRequestId> {
+        None
+    }
+
+    /// Sets the idempotency key; returns false when this call has none to set.
+    fn set_send_request_id(&mut self, _id: SendRequestId) -> bool {
+        false
+    }
+
+    /// Whether a retry of this request can never be processed twice.
+    fn is_idempotent(&self) -> bool {
+        Self::SAFE_TO_REPEAT || self.send_request_id().is_some()
+    }
+}

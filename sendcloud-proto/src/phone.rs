@@ -1,0 +1,254 @@
+//! Phone numbers and recipient lists.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ValidationError;
+
+/// At most this many recipients in one send.
+pub const MAX_RECIPIENTS: usize = 2000;
+/// Fewest digits in a phone number (including a `00` country prefix).
+pub const MIN_PHONE_DIGITS: usize = 5;
+/// Most digits in a phone number (including a `00` country prefix).
+pub const MAX_PHONE_DIGITS: usize = 20;
+
+/// A phone number in the form SendCloud takes: digits only, with international numbers
+/// written with a `00` prefix (a leading `+` is turned into `00`). Spaces and `-` between
+/// digits are dropped.
+///
+/// ```
+/// use sendcloud_proto::Phone;
+/// assert_eq!(Phone::parse("+86 138-0000-0000").unwrap().as_str(), "008613800000000");
+/// assert!(Phone::parse("0086 13800000000").unwrap().is_international());
+/// assert!(!Phone::parse("13800000000").unwrap().is_international());
+/// let err = Phone::parse("138abc").unwrap_err();
+/// assert_eq!(err.field, "phone");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses and normalizes a phone number.
+    pub fn parse(input: &str) -> Result<Phone, ValidationError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(ValidationError::new("phone", "must not be empty"));
+        }
+        let (plus, rest) = match s.strip_prefix('+') {
+            Some(r) => (true, r),
+            None => (false, s),
+        };
+        let mut out = String::with_capacity(rest.len() + 2);
+        if plus {
+            out.push_str("00");
+        }
+        let mut last_sep = true; // no separator may lead
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => {
+                    out.push(c);
+                    last_sep = false;
+                }
+                ' ' | '-' if !last_sep => last_sep = true,
+                _ => {
+                    return Err(ValidationError::new(
+                        "phone",
+                        format!(
+                            "must be digits, optionally with a leading + and spaces or - between digits; found {:?}",
+                            c
+                        ),
+                    ))
+                }
+            }
+        }
+        if last_sep {
+            return Err(ValidationError::new(
+                "phone",
+                "must end with a digit and have at least one",
+            ));
+        }
+        if plus && out.starts_with("000") {
+            return Err(ValidationError::new(
+                "phone",
+                "a +country prefix must not be followed by 0",
+            ));
+        }
+        if out.len() < MIN_PHONE_DIGITS || out.len() > MAX_PHONE_DIGITS {
+            return Err(ValidationError::new(
+                "phone",
+                format!(
+                    "must have {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits, has {}",
+                    out.len()
+                ),
+            ));
+        }
+        Ok(Phone(out))
+    }
+
+    /// The number as it is sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the number has a `00` country prefix (it must go out with msgType 2).
+    pub fn is_international(&self) -> bool {
+        self.0.starts_with("00")
+    }
+
+    /// The number with all but its first three and last two digits masked, for logs.
+    ///
+    /// ```
+    /// use sendcloud_proto::Phone;
+    /// assert_eq!(Phone::parse("13812345678").unwrap().masked(), "138******78");
+    /// ```
+    pub fn masked(&self) -> String {
+        mask_phone(&self.0)
+    }
+}
+
+/// Masks all but the first three and last two characters of a phone number, for logs.
+pub fn mask_phone(s: &str) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 3 || i + 2 >= n { c } else { '*' })
+        .collect()
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.0)
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Phone {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Phone::parse(s)
+    }
+}
+
+impl AsRef<str> for Phone {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The recipients of one send: 1 to 2,000 phone numbers, no number twice, and either all
+/// domestic or all international.
+///
+/// ```
+/// use sendcloud_proto::Recipients;
+/// let r = Recipients::parse("13800000000,13800000001").unwrap();
+/// assert_eq!(r.len(), 2);
+/// assert_eq!(Recipients::parse("13800000000,13800000000").unwrap_err().field, "phone");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipients {
+    phones: Vec<Phone>,
+    international: bool,
+}
+
+impl Recipients {
+    /// Checks a list of phone numbers.
+    pub fn new(phones: Vec<Phone>) -> Result<Recipients, ValidationError> {
+        if phones.is_empty() {
+            return Err(ValidationError::new(
+                "phone",
+                "at least one recipient is required",
+            ));
+        }
+        if phones.len() > MAX_RECIPIENTS {
+            return Err(ValidationError::new(
+                "phone",
+                format!(
+                    "at most {MAX_RECIPIENTS} recipients per send, got {} (use Batches / send_bulk for more)",
+                    phones.len()
+                ),
+            ));
+        }
+        let international = phones[0].is_international();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(phones.len());
+        for (i, p) in phones.iter().enumerate() {
+            if p.is_international() != international {
+                return Err(ValidationError::new(
+                    "phone",
+                    format!("recipient {} mixes international (00 or +) and domestic numbers in one send", i + 1),
+                ));
+            }
+            if !seen.insert(p.as_str()) {
+                return Err(ValidationError::new(
+                    "phone",
+                    format!("recipient {} ({}) is listed twice", i + 1, p.masked()),
+                ));
+            }
+        }
+        Ok(Recipients {
+            phones,
+            international,
+        })
+    }
+
+    /// One recipient.
+    pub fn one(phone: Phone) -> Recipients {
+        let international = phone.is_international();
+        Recipients {
+            phones: vec![phone],
+            international,
+        }
+    }
+
+    /// Parses a comma-separated list.
+    pub fn parse(list: &str) -> Result<Recipients, ValidationError> {
+        let phones = list
+            .split(',')
+            .map(Phone::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Recipients::new(phones)
+    }
+
+    /// The phone numbers.
+    pub fn phones(&self) -> &[Phone] {
+        &self.phones
+    }
+
+    /// How many there are (1 to 2,000).
+    pub fn len(&self) -> usize {
+        self.phones.len()
+    }
+
+    /// Always false: a recipient list is never empty.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Whether the numbers are international (`00` prefix).
+    pub fn is_international(&self) -> bool {
+        self.international
+    }
+
+    /// The `phone` parameter: the numbers joined with commas.
+    pub fn joined(&self) -> String {
+        let mut s = String::with_capacity(self.phones.len() * 12);
+        for (i, p) in self.phones.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            s.push_str(p.as_str());
+        }
+        s
+    }
+}
+
+impl From<Phone> for Recipients {
+    fn from(p: Phone) -> Self {
+        Recipients::one(p)
+    }
+}

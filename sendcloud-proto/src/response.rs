@@ -1,0 +1,357 @@
+//! The response envelope, decoded leniently, and the outcomes it carries.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{snippet, Error, Rejected};
+use crate::status::StatusCode;
+
+/// A decoded answer: `{"result": bool, "statusCode": int, "message": str, "info": {...}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// The `result` flag (inferred from the status when missing).
+    pub result: bool,
+    /// The `statusCode`.
+    pub status: StatusCode,
+    /// The `message` (empty when missing).
+    pub message: String,
+    /// The raw JSON text of `info` (`{}` when missing or null).
+    pub info: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(default, deserialize_with = "lenient_opt_bool")]
+    result: Option<bool>,
+    #[serde(rename = "statusCode", default, deserialize_with = "lenient_opt_i64")]
+    status_code: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    message: Option<String>,
+    #[serde(default, borrow)]
+    info: Option<&'a RawValue>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Decodes an envelope from a body. Unknown fields are ignored, numbers may come as
+    /// strings, and a missing or null `info` reads as `{}`.
+    pub fn decode(body: &'a [u8]) -> Result<Envelope<'a>, Error> {
+        let raw: RawEnvelope<'a> = serde_json::from_slice(body)
+            .map_err(|e| Error::decode(format!("not a SendCloud JSON answer: {e}"), body))?;
+        let code = raw
+            .status_code
+            .ok_or_else(|| Error::decode("the answer has no statusCode", body))?;
+        let status = StatusCode::from_code(code);
+        let info = match raw.info {
+            Some(r) if r.get() != "null" => r.get(),
+            _ => "{}",
+        };
+        Ok(Envelope {
+            result: raw.result.unwrap_or_else(|| status.is_success()),
+            status,
+            message: raw.message.unwrap_or_default(),
+            info,
+        })
+    }
+
+    /// Whether the request was processed: `result` true and a success status (200, 311).
+    pub fn is_success(&self) -> bool {
+        self.result && self.status.is_success()
+    }
+
+    /// The error this envelope stands for, when it is not a success.
+    pub fn into_error(self) -> Error {
+        let rejected = parse_info::<SendInfo>(self.info)
+            .map(|i| i.rejected())
+            .unwrap_or_default();
+        Error::Api {
+            status: self.status,
+            message: self.message,
+            rejected,
+        }
+    }
+}
+
+/// Decodes an endpoint's `info` object. Non-object `info` values (`[]`, `""`) read as empty.
+pub fn parse_info<T: for<'de> Deserialize<'de> + Default>(info: &str) -> Result<T, Error> {
+    let t = info.trim_start();
+    if !t.starts_with('{') {
+        return Ok(T::default());
+    }
+    serde_json::from_str(info)
+        .map_err(|e| Error::decode(format!("unexpected info: {e}"), info.as_bytes()))
+}
+
+/// Decodes a whole HTTP answer: a non-2xx status is [`Error::Http`], an undecodable body
+/// [`Error::Decode`], a refusal [`Error::Api`]; otherwise the successful envelope.
+pub fn decode_response<B: AsRef<[u8]>>(
+    response: &http::Response<B>,
+) -> Result<Envelope<'_>, Error> {
+    let body = response.body().as_ref();
+    if !response.status().is_success() {
+        return Err(Error::Http {
+            status: response.status().as_u16(),
+            body: snippet(body),
+        });
+    }
+    let env = Envelope::decode(body)?;
+    if env.is_success() {
+        Ok(env)
+    } else {
+        Err(env.into_error())
+    }
+}
+
+/// What a send (template, voice or code) returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendReceipt {
+    /// The status: 200, or 311 when some recipients were refused.
+    pub status: Option<StatusCode>,
+    /// The ids of the accepted messages (opaque strings).
+    pub sms_ids: Vec<String>,
+    /// How many recipients were accepted.
+    pub success_count: u64,
+    /// The recipients refused in a partial success, with SendCloud's reasons.
+    pub rejected: Vec<Rejected>,
+}
+
+impl SendReceipt {
+    /// Whether some recipients were refused.
+    pub fn is_partial(&self) -> bool {
+        !self.rejected.is_empty()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SendInfo {
+    #[serde(rename = "successCount", deserialize_with = "lenient_u64")]
+    success_count: u64,
+    #[serde(rename = "smsIds", deserialize_with = "lenient_strings")]
+    sms_ids: Vec<String>,
+    #[serde(deserialize_with = "lenient_items")]
+    items: Vec<RawItem>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawItem {
+    #[serde(deserialize_with = "lenient_string")]
+    phone: String,
+    #[serde(deserialize_with = "lenient_string")]
+    message: String,
+}
+
+impl RawItem {
+    fn into_rejected(self) -> Rejected {
+        Rejected {
+            phone: self.phone,
+            message: self.message,
+        }
+    }
+}
+
+impl SendInfo {
+    fn rejected(self) -> Vec<Rejected> {
+        self.items.into_iter().map(RawItem::into_rejected).collect()
+    }
+}
+
+/// Builds a [`SendReceipt`] from a successful envelope.
+pub fn send_receipt(env: Envelope<'_>) -> Result<SendReceipt, Error> {
+    let info: SendInfo = parse_info(env.info)?;
+    let success_count = if info.success_count == 0 {
+        info.sms_ids.len() as u64
+    } else {
+        info.success_count
+    };
+    let SendInfo { sms_ids, items, .. } = info;
+    Ok(SendReceipt {
+        status: Some(env.status),
+        sms_ids,
+        success_count,
+        rejected: items.into_iter().map(RawItem::into_rejected).collect(),
+    })
+}
+
+/// The server's clock, from `timestamp/get`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTime(pub crate::values::Timestamp);
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TimeInfo {
+    #[serde(deserialize_with = "lenient_opt_u64")]
+    timestamp: Option<u64>,
+}
+
+/// Builds a [`ServerTime`] from a successful envelope.
+pub fn server_time(env: Envelope<'_>) -> Result<ServerTime, Error> {
+    let info: TimeInfo = parse_info(env.info)?;
+    info.timestamp
+        .map(|t| ServerTime(crate::values::Timestamp(t)))
+        .ok_or_else(|| Error::decode("info.timestamp is missing", env.info.as_bytes()))
+}
+
+// ---- lenient scalar decoding -------------------------------------------------------------
+
+struct Lenient;
+
+#[derive(Debug)]
+enum Scalar {
+    Null,
+    Bool(bool),
+    I(i64),
+    U(u64),
+    F(f64),
+    S(String),
+}
+
+impl<'de> Visitor<'de> for Lenient {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, string, boolean or null")
+    }
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::I(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::U(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::F(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::S(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::S(v))
+    }
+}
+
+fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+    d.deserialize_any(Lenient)
+}
+
+fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Null => None,
+        Scalar::I(v) => Some(v),
+        Scalar::U(v) => Some(i64::try_from(v).map_err(de::Error::custom)?),
+        Scalar::F(v) if v.fract() == 0.0 && v.abs() < 1e15 => Some(v as i64),
+        Scalar::S(s) => Some(
+            s.trim()
+                .parse()
+                .map_err(|_| de::Error::custom(format!("not an integer: {s:?}")))?,
+        ),
+        other => return Err(de::Error::custom(format!("not an integer: {other:?}"))),
+    })
+}
+
+fn lenient_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match lenient_opt_i64(d)? {
+        None => Ok(None),
+        Some(v) => u64::try_from(v).map(Some).map_err(de::Error::custom),
+    }
+}
+
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(lenient_opt_u64(d)?.unwrap_or(0))
+}
+
+fn lenient_opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Null => None,
+        Scalar::Bool(b) => Some(b),
+        Scalar::I(v) => Some(v != 0),
+        Scalar::U(v) => Some(v != 0),
+        Scalar::S(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => return Err(de::Error::custom(format!("not a boolean: {s:?}"))),
+        },
+        other => return Err(de::Error::custom(format!("not a boolean: {other:?}"))),
+    })
+}
+
+fn lenient_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Null => None,
+        Scalar::Bool(b) => Some(b.to_string()),
+        Scalar::I(v) => Some(v.to_string()),
+        Scalar::U(v) => Some(v.to_string()),
+        Scalar::F(v) => Some(v.to_string()),
+        Scalar::S(s) => Some(s),
+    })
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_opt_string(d)?.unwrap_or_default())
+}
+
+/// A list of ids: an array of strings or numbers, a single string, or a string holding a
+/// JSON array (as SMSHook's JSON form sends it).
+fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        S(String),
+        I(i64),
+        U(u64),
+        F(f64),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Many {
+        List(Vec<Item>),
+        One(String),
+        Null(()),
+    }
+    let to_s = |i: Item| match i {
+        Item::S(s) => s,
+        Item::I(v) => v.to_string(),
+        Item::U(v) => v.to_string(),
+        Item::F(v) => v.to_string(),
+    };
+    Ok(match Many::deserialize(d)? {
+        Many::List(v) => v.into_iter().map(to_s).collect(),
+        Many::Null(()) => Vec::new(),
+        Many::One(s) => split_id_list(&s),
+    })
+}
+
+/// Splits a list of ids given as one string: a JSON array text, or separated by `,` or `;`.
+pub(crate) fn split_id_list(s: &str) -> Vec<String> {
+    let t = s.trim();
+    if t.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(t) {
+            return v
+                .into_iter()
+                .map(|x| match x {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect();
+        }
+    }
+    t.split([',', ';'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RawItem>, D::Error> {
+    Ok(Option::<Vec<RawItem>>::deserialize(d)?.unwrap_or_default())
+}

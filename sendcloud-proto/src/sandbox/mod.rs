@@ -1,0 +1,1 @@
+//! The sandbox: the server side of the protocol.

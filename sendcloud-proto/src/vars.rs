@@ -1,0 +1,194 @@
+//! Template substitution variables.
+
+use std::collections::BTreeMap;
+
+use crate::error::ValidationError;
+
+/// Most characters in one variable value.
+pub const MAX_VAR_CHARS: usize = 32;
+
+/// The substitution variables of a template send: names of letters, digits, `_` and `-`
+/// (given as `name` or `%name%`), values of at most 32 characters with no links.
+///
+/// Sent as a JSON object with `%name%` keys; an empty set is left out of the request
+/// (never sent as `[]`, which SendCloud refuses with 441).
+///
+/// ```
+/// use sendcloud_proto::Vars;
+/// let mut v = Vars::new();
+/// v.insert("code", "1234").unwrap();
+/// v.insert("%name%", "Lucy").unwrap();
+/// assert_eq!(v.to_json(), r#"{"%code%":"1234","%name%":"Lucy"}"#);
+/// assert_eq!(v.insert("url", "see http://x.io").unwrap_err().field, "vars");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    /// No variables.
+    pub fn new() -> Self {
+        Vars(BTreeMap::new())
+    }
+
+    /// Adds a variable (replacing one of the same name).
+    pub fn insert(
+        &mut self,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<&mut Self, ValidationError> {
+        let name = normalize_name(name)?;
+        let value = value.into();
+        check_value(&name, &value)?;
+        self.0.insert(name.to_owned(), value);
+        Ok(self)
+    }
+
+    /// Builds from `(name, value)` pairs.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, ValidationError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        let mut v = Vars::new();
+        for (k, val) in pairs {
+            v.insert(k.as_ref(), val)?;
+        }
+        Ok(v)
+    }
+
+    /// Parses the JSON object text of a `vars` parameter (as a server receives it).
+    pub fn from_json(text: &str) -> Result<Self, ValidationError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ValidationError::new("vars", format!("must be a JSON object: {e}")))?;
+        let obj = match value {
+            serde_json::Value::Object(o) => o,
+            _ => return Err(ValidationError::new("vars", "must be a JSON object")),
+        };
+        let mut v = Vars::new();
+        for (k, val) in obj {
+            let s = match val {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(ValidationError::new(
+                        "vars",
+                        format!("the value of {k:?} must be a string"),
+                    ))
+                }
+            };
+            v.insert(&k, s)?;
+        }
+        Ok(v)
+    }
+
+    /// The value of a variable, by bare name or `%name%`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let bare = name
+            .strip_prefix('%')
+            .and_then(|n| n.strip_suffix('%'))
+            .unwrap_or(name);
+        self.0.get(bare).map(String::as_str)
+    }
+
+    /// The variables by bare name, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many variables there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The JSON text that is sent (and signed): `{"%name%":"value",...}`, `{}` when empty.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(2 + self.0.len() * 24);
+        out.push('{');
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            // Names are [A-Za-z0-9_-]: they need no escaping.
+            out.push_str("\"%");
+            out.push_str(k);
+            out.push_str("%\":");
+            out.push_str(&serde_json::Value::String(v.clone()).to_string());
+        }
+        out.push('}');
+        out
+    }
+
+    /// Replaces every `%name%` in `text` with its value; unknown names stay as they are.
+    pub fn render(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find('%') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            match after.find('%') {
+                Some(end) if self.0.contains_key(&after[..end]) => {
+                    out.push_str(&self.0[&after[..end]]);
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    out.push('%');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn normalize_name(name: &str) -> Result<&str, ValidationError> {
+    let bare = match name.strip_prefix('%') {
+        Some(inner) => inner.strip_suffix('%').ok_or_else(|| {
+            ValidationError::new("vars", format!("name {name:?} opens with % but does not close with %"))
+        })?,
+        None => name,
+    };
+    if bare.is_empty() {
+        return Err(ValidationError::new("vars", "a variable name must not be empty"));
+    }
+    if let Some(c) = bare
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(ValidationError::new(
+            "vars",
+            format!("name {name:?} may use only letters, digits, _ and -; found {c:?}"),
+        ));
+    }
+    Ok(bare)
+}
+
+fn check_value(name: &str, value: &str) -> Result<(), ValidationError> {
+    let n = value.chars().count();
+    if n > MAX_VAR_CHARS {
+        return Err(ValidationError::new(
+            "vars",
+            format!("the value of %{name}% must be at most {MAX_VAR_CHARS} characters, has {n}"),
+        ));
+    }
+    if contains_link(value) {
+        return Err(ValidationError::new(
+            "vars",
+            format!("the value of %{name}% must not contain a link"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether text looks like it carries a link (`scheme://` or `www.`), which SendCloud
+/// refuses in variables.
+pub fn contains_link(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    lower.contains("://") || lower.contains("www.")
+}
