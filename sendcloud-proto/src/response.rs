@@ -38,6 +38,12 @@ impl<'a> Envelope<'a> {
     /// Decodes an envelope from a body. Unknown fields are ignored, numbers may come as
     /// strings, and a missing or null `info` reads as `{}`.
     pub fn decode(body: &'a [u8]) -> Result<Envelope<'a>, Error> {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::decode(
+                "not a SendCloud JSON answer: not a JSON object",
+                body,
+            ));
+        }
         let raw: RawEnvelope<'a> = serde_json::from_slice(body)
             .map_err(|e| Error::decode(format!("not a SendCloud JSON answer: {e}"), body))?;
         let code = raw

@@ -81,7 +81,8 @@ where
 }
 
 /// Signs parameters with `key`: the lowercase hex digest of `KEY&k=v&...&KEY` over the
-/// parameters sorted by name, with their raw (not url-encoded) values. The order the
+/// parameters sorted by name, with their raw (not url-encoded) values (with no parameters
+/// at all, `KEY&&KEY`, as the formula `KEY + "&" + joined + "&" + KEY` gives). The order the
 /// parameters come in does not matter; a `signature` parameter is left out.
 ///
 /// The string is hashed as it is produced; it is never built in memory.
@@ -102,12 +103,19 @@ where
 }
 
 /// Signs parameters that are already sorted by name (as [`crate::Form`] keeps them).
-pub(crate) fn sign_sorted(alg: SignatureAlgorithm, key: &Secret, params: &[(&str, &str)]) -> String {
+pub(crate) fn sign_sorted(
+    alg: SignatureAlgorithm,
+    key: &Secret,
+    params: &[(&str, &str)],
+) -> String {
     let mut h = Hasher::new(alg);
     let key = key.expose().as_bytes();
     h.update(key);
-    for (k, v) in params {
-        h.update(b"&");
+    h.update(b"&");
+    for (i, (k, v)) in params.iter().enumerate() {
+        if i > 0 {
+            h.update(b"&");
+        }
         h.update(k.as_bytes());
         h.update(b"=");
         h.update(v.as_bytes());
@@ -129,9 +137,11 @@ pub fn canonical_string_masked<'a, I>(params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut s = String::from("***");
-    for (k, v) in sorted(params) {
-        s.push('&');
+    let mut s = String::from("***&");
+    for (i, (k, v)) in sorted(params).into_iter().enumerate() {
+        if i > 0 {
+            s.push('&');
+        }
         s.push_str(k);
         s.push('=');
         s.push_str(v);

@@ -38,7 +38,7 @@ impl Vars {
     ) -> Result<&mut Self, ValidationError> {
         let name = normalize_name(name)?;
         let value = value.into();
-        check_value(&name, &value)?;
+        check_value(name, &value)?;
         self.0.insert(name.to_owned(), value);
         Ok(self)
     }
@@ -150,12 +150,18 @@ impl Vars {
 fn normalize_name(name: &str) -> Result<&str, ValidationError> {
     let bare = match name.strip_prefix('%') {
         Some(inner) => inner.strip_suffix('%').ok_or_else(|| {
-            ValidationError::new("vars", format!("name {name:?} opens with % but does not close with %"))
+            ValidationError::new(
+                "vars",
+                format!("name {name:?} opens with % but does not close with %"),
+            )
         })?,
         None => name,
     };
     if bare.is_empty() {
-        return Err(ValidationError::new("vars", "a variable name must not be empty"));
+        return Err(ValidationError::new(
+            "vars",
+            "a variable name must not be empty",
+        ));
     }
     if let Some(c) = bare
         .chars()

@@ -1,0 +1,289 @@
+//! One table per validation rule: an accepted and a refused case each, and the refusal
+//! names the field.
+
+use sendcloud_proto::*;
+
+fn refused<T: std::fmt::Debug>(r: Result<T, ValidationError>, field: &str, rule_has: &str) {
+    let e = r.expect_err("should be refused");
+    assert_eq!(e.field, field, "{e}");
+    assert!(
+        e.rule.contains(rule_has),
+        "rule {:?} should mention {rule_has:?}",
+        e.rule
+    );
+    // The message a user sees names the field and the rule.
+    assert!(e.to_string().starts_with(&format!("invalid {field}: ")));
+}
+
+#[test]
+fn phone_numbers() {
+    let ok = [
+        ("13800000000", "13800000000"),
+        (" 138 0000 0000 ", "13800000000"),
+        ("138-0000-0000", "13800000000"),
+        ("+8613800000000", "008613800000000"),
+        ("008613800000000", "008613800000000"),
+        ("+1 415 555 0100", "0014155550100"),
+        ("12345", "12345"),
+    ];
+    for (input, sent) in ok {
+        assert_eq!(Phone::parse(input).unwrap().as_str(), sent, "{input}");
+    }
+    refused(Phone::parse(""), "phone", "empty");
+    refused(Phone::parse("   "), "phone", "empty");
+    refused(Phone::parse("138abc00000"), "phone", "digits");
+    refused(Phone::parse("138 - 0000"), "phone", "digits");
+    refused(Phone::parse("-13800000000"), "phone", "digits");
+    refused(Phone::parse("13800000000-"), "phone", "end with a digit");
+    refused(Phone::parse("+"), "phone", "digit");
+    refused(Phone::parse("++8613800000000"), "phone", "digits");
+    refused(Phone::parse("+08613800000000"), "phone", "+country prefix");
+    refused(Phone::parse("1234"), "phone", "5 to 20 digits");
+    refused(
+        Phone::parse("123456789012345678901"),
+        "phone",
+        "5 to 20 digits",
+    );
+    refused(Phone::parse("１３８００"), "phone", "digits"); // full-width digits
+}
+
+#[test]
+fn international_numbers_are_sent_with_00() {
+    let p = Phone::parse("+8613800000000").unwrap();
+    assert!(p.is_international());
+    let send = SendTemplate::new(TemplateId::new(1).unwrap(), Recipients::one(p));
+    assert_eq!(send.msg_type(), MsgType::International);
+    let client = Client::new(Credentials::new("u", "k").unwrap());
+    let req = client.prepare(&send, Timestamp(1)).unwrap();
+    let form = Form::decode(req.body());
+    assert_eq!(form.get("phone"), Some("008613800000000"));
+    assert_eq!(form.get("msgType"), Some("2"));
+}
+
+#[test]
+fn recipients() {
+    assert_eq!(Recipients::parse("13800000000").unwrap().len(), 1);
+    let many: Vec<Phone> = (0..2000)
+        .map(|i| Phone::parse(&format!("138{i:08}")).unwrap())
+        .collect();
+    assert_eq!(Recipients::new(many.clone()).unwrap().len(), 2000);
+
+    refused(Recipients::new(vec![]), "phone", "at least one");
+    let mut too_many = many;
+    too_many.push(Phone::parse("13999999999").unwrap());
+    refused(Recipients::new(too_many), "phone", "at most 2000");
+    refused(
+        Recipients::parse("13800000000,13800000001,13800000000"),
+        "phone",
+        "recipient 3",
+    );
+    refused(
+        Recipients::parse("13800000000,+8613800000001"),
+        "phone",
+        "mixes international",
+    );
+    refused(
+        Recipients::parse("13800000000,,13800000001"),
+        "phone",
+        "empty",
+    );
+}
+
+#[test]
+fn vars() {
+    let mut v = Vars::new();
+    v.insert("name", "Lucy").unwrap();
+    v.insert("%money%", "100").unwrap();
+    v.insert("a_b-9", "x".repeat(32)).unwrap();
+    v.insert("cjk", "你好".repeat(16)).unwrap(); // 32 characters, 96 bytes
+    assert_eq!(v.get("%name%"), Some("Lucy"));
+    assert_eq!(v.get("money"), Some("100"));
+
+    refused(Vars::new().insert("", "x").map(|_| ()), "vars", "empty");
+    refused(Vars::new().insert("%%", "x").map(|_| ()), "vars", "empty");
+    refused(
+        Vars::new().insert("%open", "x").map(|_| ()),
+        "vars",
+        "close",
+    );
+    refused(
+        Vars::new().insert("a b", "x").map(|_| ()),
+        "vars",
+        "letters",
+    );
+    refused(
+        Vars::new().insert("名字", "x").map(|_| ()),
+        "vars",
+        "letters",
+    );
+    refused(
+        Vars::new().insert("long", "x".repeat(33)).map(|_| ()),
+        "vars",
+        "at most 32",
+    );
+    refused(
+        Vars::new().insert("u", "go to https://x.cn").map(|_| ()),
+        "vars",
+        "link",
+    );
+    refused(
+        Vars::new().insert("u", "WWW.x.cn").map(|_| ()),
+        "vars",
+        "link",
+    );
+}
+
+#[test]
+fn empty_vars_are_left_out_never_brackets() {
+    let client = Client::new(Credentials::new("u", "k").unwrap());
+    let send = SendTemplate::new(
+        TemplateId::new(1).unwrap(),
+        Recipients::parse("13800000000").unwrap(),
+    );
+    let req = client.prepare(&send, Timestamp(1)).unwrap();
+    let form = Form::decode(req.body());
+    assert_eq!(form.get("vars"), None);
+    assert!(!String::from_utf8_lossy(req.body()).contains("%5B%5D"));
+    assert_eq!(Vars::new().to_json(), "{}");
+}
+
+#[test]
+fn vars_json_is_escaped() {
+    let mut v = Vars::new();
+    v.insert("q", "say \"hi\" \\ now").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&v.to_json()).unwrap();
+    assert_eq!(json["%q%"], "say \"hi\" \\ now");
+    assert_eq!(Vars::from_json(&v.to_json()).unwrap(), v);
+    refused(Vars::from_json("[]"), "vars", "JSON object");
+    refused(Vars::from_json("{\"a\":[1]}"), "vars", "string");
+}
+
+#[test]
+fn verification_codes() {
+    for ok in ["1234", "12345", "123456", "0000"] {
+        assert_eq!(VerificationCode::new(ok).unwrap().as_str(), ok);
+    }
+    refused(VerificationCode::new("123"), "code", "4 to 6 digits");
+    refused(VerificationCode::new("1234567"), "code", "4 to 6 digits");
+    refused(VerificationCode::new("12a4"), "code", "4 to 6 digits");
+    refused(VerificationCode::new("１２３４"), "code", "4 to 6 digits");
+    refused(VerificationCode::new(""), "code", "4 to 6 digits");
+}
+
+#[test]
+fn send_request_ids() {
+    assert!(SendRequestId::new("a").is_ok());
+    assert!(SendRequestId::new("订".repeat(128)).is_ok()); // characters, not bytes
+    refused(SendRequestId::new(""), "sendRequestId", "empty");
+    refused(
+        SendRequestId::new("x".repeat(129)),
+        "sendRequestId",
+        "at most 128",
+    );
+    refused(SendRequestId::new("a\nb"), "sendRequestId", "control");
+}
+
+#[test]
+fn tags() {
+    assert_eq!(
+        Tag::parse(r#"{"k": "v"}"#).unwrap().as_str(),
+        r#"{"k":"v"}"#
+    );
+    let at_limit = format!(r#"{{"k":"{}"}}"#, "x".repeat(128 - 8));
+    assert_eq!(at_limit.len(), 128);
+    assert!(Tag::parse(&at_limit).is_ok());
+    let over = format!(r#"{{"k":"{}"}}"#, "x".repeat(128 - 7));
+    refused(Tag::parse(&over), "tag", "at most 128");
+    refused(Tag::parse("[1,2]"), "tag", "JSON object");
+    refused(Tag::parse("\"s\""), "tag", "JSON object");
+    refused(Tag::parse("{oops"), "tag", "JSON object");
+}
+
+#[test]
+fn positive_ids() {
+    assert_eq!(TemplateId::new(1).unwrap().get(), 1);
+    assert_eq!("42".parse::<TemplateId>().unwrap().get(), 42);
+    refused(TemplateId::new(0), "templateId", "positive");
+    refused("-1".parse::<TemplateId>(), "templateId", "positive");
+    refused("abc".parse::<TemplateId>(), "templateId", "positive");
+    assert!(LabelId::new(3).is_ok());
+    refused(LabelId::new(0), "labelId", "positive");
+    assert!(SignId::new(3).is_ok());
+    refused(SignId::new(0), "signId", "positive");
+}
+
+#[test]
+fn msg_types() {
+    let domestic = || {
+        SendTemplate::new(
+            TemplateId::new(1).unwrap(),
+            Recipients::parse("13800000000").unwrap(),
+        )
+    };
+    let intl = || {
+        SendTemplate::new(
+            TemplateId::new(1).unwrap(),
+            Recipients::parse("+85212345678").unwrap(),
+        )
+    };
+    assert_eq!(
+        domestic().with_msg_type(MsgType::Mms).unwrap().msg_type(),
+        MsgType::Mms
+    );
+    assert_eq!(
+        intl()
+            .with_msg_type(MsgType::International)
+            .unwrap()
+            .msg_type(),
+        MsgType::International
+    );
+    refused(
+        domestic().with_msg_type(MsgType::International),
+        "msgType",
+        "needs numbers",
+    );
+    refused(
+        intl().with_msg_type(MsgType::Mms),
+        "msgType",
+        "international",
+    );
+}
+
+#[test]
+fn sign_names() {
+    assert!(SignRef::name("Acme").is_ok());
+    refused(SignRef::name(""), "signName", "1 to 64");
+    refused(SignRef::name("x".repeat(65)), "signName", "1 to 64");
+}
+
+#[test]
+fn credentials_and_base_urls() {
+    assert!(Credentials::new("u", "k").is_ok());
+    refused(Credentials::new("", "k"), "smsUser", "empty");
+    refused(Credentials::new("u", ""), "smsKey", "empty");
+    let c = Client::new(Credentials::new("u", "k").unwrap());
+    assert_eq!(
+        c.clone()
+            .with_base_url("http://127.0.0.1:8080/smsapi/")
+            .unwrap()
+            .base_url(),
+        "http://127.0.0.1:8080/smsapi"
+    );
+    refused(c.clone().with_base_url("ftp://x/smsapi"), "baseUrl", "http");
+    refused(c.clone().with_base_url("not a url"), "baseUrl", "URL");
+    refused(c.with_base_url("https://x/smsapi?a=1"), "baseUrl", "query");
+}
+
+#[test]
+fn secrets_never_show() {
+    let c = Credentials::new("visible-user", "hidden-key-123").unwrap();
+    let client = Client::new(c.clone());
+    for shown in [
+        format!("{c:?}"),
+        format!("{client:?}"),
+        format!("{:?}", c.sms_key()),
+    ] {
+        assert!(!shown.contains("hidden-key-123"), "{shown}");
+    }
+    assert!(format!("{c:?}").contains("visible-user"));
+}
