@@ -129,10 +129,16 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Http { status, body } => {
-                write!(f, "unexpected HTTP status {status} from SendCloud: {body:?}")
+                write!(
+                    f,
+                    "unexpected HTTP status {status} from SendCloud: {body:?}"
+                )
             }
             Error::Decode { reason, body } => {
-                write!(f, "could not decode SendCloud's answer ({reason}): {body:?}")
+                write!(
+                    f,
+                    "could not decode SendCloud's answer ({reason}): {body:?}"
+                )
             }
         }
     }

@@ -79,10 +79,7 @@ impl Form {
 
     /// The signature of these parameters (all but `signature`) under `key`.
     pub fn signature(&self, alg: SignatureAlgorithm, key: &Secret) -> String {
-        let refs: Vec<(&str, &str)> = self
-            .iter()
-            .filter(|(k, _)| *k != SIGNATURE_PARAM)
-            .collect();
+        let refs: Vec<(&str, &str)> = self.iter().filter(|(k, _)| *k != SIGNATURE_PARAM).collect();
         sign_sorted(alg, key, &refs)
     }
 

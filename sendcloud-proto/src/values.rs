@@ -123,7 +123,10 @@ impl VerificationCode {
         if !(4..=6).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(
                 "code",
-                format!("must be 4 to 6 digits, got {} characters", code.chars().count()),
+                format!(
+                    "must be 4 to 6 digits, got {} characters",
+                    code.chars().count()
+                ),
             ));
         }
         Ok(VerificationCode(code))

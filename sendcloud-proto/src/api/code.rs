@@ -94,7 +94,11 @@ impl Endpoint for SendCode {
     fn params(&self, form: &mut Form) {
         form.set(
             "msgType",
-            if self.phone.is_international() { "2" } else { "0" },
+            if self.phone.is_international() {
+                "2"
+            } else {
+                "0"
+            },
         );
         form.set("phone", self.phone.as_str());
         form.set("code", self.code.as_str());
