@@ -59,6 +59,10 @@ pub use credentials::{Credentials, Secret};
 pub use endpoint::Endpoint;
 pub use error::{Error, Rejected, ValidationError};
 pub use form::Form;
+pub use hook::{
+    Applied, DeliveryTracker, HookError, HookEvent, HookEventKind, HookVerifier, MemoryReplayGuard,
+    ReplayGuard,
+};
 pub use phone::{mask_phone, Phone, Recipients, MAX_RECIPIENTS};
 pub use response::{Envelope, SendReceipt, ServerTime};
 pub use retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
