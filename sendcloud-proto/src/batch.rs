@@ -193,3 +193,110 @@ impl<I: Iterator<Item = Phone>> Iterator for Batches<I> {
         })
     }
 }
+
+/// A batch that was not delivered to SendCloud (or was refused as a whole for a reason
+/// other than its recipients), kept with its numbers so that it can be sent again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedBatch {
+    /// The batch number.
+    pub index: u64,
+    /// The sendRequestId it was sent with (sending it again with the same id is safe).
+    pub send_request_id: SendRequestId,
+    /// Its numbers.
+    pub phones: Vec<Phone>,
+    /// The SendCloud status, when SendCloud answered.
+    pub status: Option<crate::status::StatusCode>,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// What a bulk send did, recipient by recipient where it matters: counts for what was
+/// accepted, the refused numbers with SendCloud's reasons, the failed batches whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkReport {
+    /// Batches finished.
+    pub batches: u64,
+    /// Recipients in finished batches (duplicates within a batch not counted).
+    pub recipients: u64,
+    /// Recipients SendCloud accepted.
+    pub accepted: u64,
+    /// Batches whose retry found them already processed (`400 duplicate request`).
+    pub already_accepted_batches: u64,
+    /// Numbers left out because they came twice within a batch.
+    pub duplicates_skipped: u64,
+    /// Recipients SendCloud refused (311 partial success, 312 all refused).
+    pub refused: Vec<crate::error::Rejected>,
+    /// Batches that failed as a whole.
+    pub failed: Vec<FailedBatch>,
+}
+
+impl BulkReport {
+    /// Records the outcome of one batch.
+    pub fn record(
+        &mut self,
+        index: u64,
+        send_request_id: &SendRequestId,
+        recipients: &Recipients,
+        duplicates: usize,
+        result: Result<&crate::response::SendReceipt, &dyn BatchError>,
+    ) {
+        let n = recipients.len() as u64;
+        self.batches += 1;
+        self.recipients += n;
+        self.duplicates_skipped += duplicates as u64;
+        match result {
+            Ok(receipt) => {
+                if receipt.already_accepted {
+                    self.already_accepted_batches += 1;
+                }
+                let refused = receipt.rejected.len() as u64;
+                self.accepted += n.saturating_sub(refused);
+                self.refused.extend(receipt.rejected.iter().cloned());
+            }
+            Err(err) => match err.api_error() {
+                Some(crate::error::Error::Api {
+                    status: crate::status::StatusCode::AllFailed,
+                    rejected,
+                    ..
+                }) if !rejected.is_empty() => {
+                    self.refused.extend(rejected.iter().cloned());
+                }
+                api => self.failed.push(FailedBatch {
+                    index,
+                    send_request_id: send_request_id.clone(),
+                    phones: recipients.phones().to_vec(),
+                    status: api.and_then(crate::error::Error::status),
+                    error: err.to_string(),
+                }),
+            },
+        }
+    }
+
+    /// Recipients refused or in failed batches.
+    pub fn not_accepted(&self) -> u64 {
+        self.refused.len() as u64
+            + self
+                .failed
+                .iter()
+                .map(|f| f.phones.len() as u64)
+                .sum::<u64>()
+    }
+
+    /// Whether every recipient was accepted.
+    pub fn all_accepted(&self) -> bool {
+        self.refused.is_empty() && self.failed.is_empty()
+    }
+}
+
+/// An error a transport reports for a batch: displayable, and the core error inside it
+/// when SendCloud answered.
+pub trait BatchError: std::fmt::Display {
+    /// The API-level error, if this is one.
+    fn api_error(&self) -> Option<&crate::error::Error>;
+}
+
+impl BatchError for crate::error::Error {
+    fn api_error(&self) -> Option<&crate::error::Error> {
+        Some(self)
+    }
+}

@@ -38,6 +38,12 @@ pub trait Endpoint {
         false
     }
 
+    /// The outcome to report when a retry is answered `400 duplicate request`: an earlier
+    /// attempt was processed. `None` (the default) reports the 400 as an error.
+    fn already_accepted(&self) -> Option<Self::Output> {
+        None
+    }
+
     /// Whether a retry of this request can never be processed twice.
     fn is_idempotent(&self) -> bool {
         Self::SAFE_TO_REPEAT || self.send_request_id().is_some()

@@ -121,9 +121,21 @@ pub struct SendReceipt {
     pub success_count: u64,
     /// The recipients refused in a partial success, with SendCloud's reasons.
     pub rejected: Vec<Rejected>,
+    /// A retry was answered `400 duplicate request`: an earlier attempt of this very request
+    /// (same sendRequestId) was processed, and its ids and counts are not known here.
+    pub already_accepted: bool,
 }
 
 impl SendReceipt {
+    /// The receipt of a request that an earlier attempt already delivered to SendCloud.
+    pub fn already_accepted() -> Self {
+        SendReceipt {
+            status: Some(StatusCode::DuplicateRequest),
+            already_accepted: true,
+            ..SendReceipt::default()
+        }
+    }
+
     /// Whether some recipients were refused.
     pub fn is_partial(&self) -> bool {
         !self.rejected.is_empty()
@@ -179,6 +191,7 @@ pub fn send_receipt(env: Envelope<'_>) -> Result<SendReceipt, Error> {
         sms_ids,
         success_count,
         rejected: items.into_iter().map(RawItem::into_rejected).collect(),
+        already_accepted: false,
     })
 }
 

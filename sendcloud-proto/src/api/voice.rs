@@ -74,6 +74,10 @@ impl Endpoint for SendVoice {
         self.send_request_id.as_ref()
     }
 
+    fn already_accepted(&self) -> Option<SendReceipt> {
+        Some(SendReceipt::already_accepted())
+    }
+
     fn set_send_request_id(&mut self, id: SendRequestId) -> bool {
         self.send_request_id = Some(id);
         true

@@ -1,0 +1,168 @@
+//! One call from first attempt to final outcome, as a sans-IO state machine: transports
+//! feed it answers and failures and do what it says (send, wait, resync the clock).
+//!
+//! ```
+//! use sendcloud_proto::*;
+//! use sendcloud_proto::driver::{Call, Next};
+//! let client = Client::new(Credentials::new("u", "k")?);
+//! let send = SendTemplate::new(TemplateId::new(1)?, Recipients::parse("13800000000")?);
+//! // No sendRequestId given: the call fills one in, so its retries are safe.
+//! let mut call = Call::new(send, RetryPolicy::default(), || SendRequestId::new("sc-1").unwrap());
+//! let _request = call.request(&client, Timestamp(1))?;
+//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":501}"#), 0.0);
+//! assert!(matches!(next, Next::Retry(_)));
+//! let _again = call.request(&client, Timestamp(2))?;
+//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":400}"#), 0.0);
+//! assert!(matches!(next, Next::Done(Ok(r)) if r.already_accepted));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::time::Duration;
+
+use crate::client::{parse_response, Client};
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
+use crate::values::{SendRequestId, Timestamp};
+
+/// What the transport does next.
+#[derive(Debug)]
+pub enum Next<T> {
+    /// The call is over.
+    Done(Result<T, Error>),
+    /// Wait this long, then send [`Call::request`] again.
+    Retry(Duration),
+    /// Get the server's time (`timestamp/get`), call [`Call::clock_resynced`] with the
+    /// new offset applied, then send [`Call::request`] again at once.
+    ResyncClock,
+}
+
+/// One API call and its retries.
+#[derive(Debug)]
+pub struct Call<E> {
+    endpoint: E,
+    policy: RetryPolicy,
+    attempt: u32,
+    clock_resynced: bool,
+}
+
+impl<E: Endpoint> Call<E> {
+    /// Starts a call. When the endpoint can carry a sendRequestId and has none, `make_id`
+    /// supplies one (the transport's randomness), so that a retry is never processed twice.
+    pub fn new(
+        mut endpoint: E,
+        policy: RetryPolicy,
+        make_id: impl FnOnce() -> SendRequestId,
+    ) -> Self {
+        if endpoint.send_request_id().is_none() {
+            endpoint.set_send_request_id(make_id());
+        }
+        Call {
+            endpoint,
+            policy,
+            attempt: 0,
+            clock_resynced: false,
+        }
+    }
+
+    /// Starts a call that never gets a generated sendRequestId.
+    pub fn without_generated_id(endpoint: E, policy: RetryPolicy) -> Self {
+        Call {
+            endpoint,
+            policy,
+            attempt: 0,
+            clock_resynced: false,
+        }
+    }
+
+    /// The endpoint, with the sendRequestId the call uses.
+    pub fn endpoint(&self) -> &E {
+        &self.endpoint
+    }
+
+    /// How many attempts have been made.
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The next attempt's request, signed at `now` (the caller's clock plus any known
+    /// offset to the server's).
+    pub fn request(
+        &mut self,
+        client: &Client,
+        now: Timestamp,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        self.attempt += 1;
+        client.prepare(&self.endpoint, now)
+    }
+
+    /// Marks that the transport has learned the server's clock after [`Next::ResyncClock`].
+    pub fn clock_resynced(&mut self) {
+        self.clock_resynced = true;
+    }
+
+    fn context(&self, jitter: f64) -> AttemptContext {
+        AttemptContext {
+            attempt: self.attempt.max(1),
+            idempotent: self.endpoint.is_idempotent(),
+            clock_resynced: self.clock_resynced,
+            jitter,
+        }
+    }
+
+    /// Feeds the answer to the last request. `jitter` is a random number in `[0, 1)`.
+    pub fn on_response<B: AsRef<[u8]>>(
+        &mut self,
+        response: &http::Response<B>,
+        jitter: f64,
+    ) -> Next<E::Output> {
+        let result = parse_response::<E, B>(response);
+        let outcome = match &result {
+            Ok(_) => AttemptOutcome::Success,
+            Err(e) => AttemptOutcome::Error(e),
+        };
+        match self.policy.decide(&self.context(jitter), outcome) {
+            Decision::Retry { after } => Next::Retry(after),
+            Decision::ResyncClock => Next::ResyncClock,
+            Decision::AlreadyAccepted => match self.endpoint.already_accepted() {
+                Some(out) => Next::Done(Ok(out)),
+                None => Next::Done(result),
+            },
+            Decision::Done | Decision::GiveUp => Next::Done(result),
+        }
+    }
+
+    /// Feeds a transport failure of the last request: `Some(delay)` to retry after it,
+    /// `None` to give up and report the failure.
+    pub fn on_transport_failure(
+        &mut self,
+        failure: TransportFailure,
+        jitter: f64,
+    ) -> Option<Duration> {
+        match self
+            .policy
+            .decide(&self.context(jitter), AttemptOutcome::Transport(failure))
+        {
+            Decision::Retry { after } => Some(after),
+            _ => None,
+        }
+    }
+}
+
+/// The offset (server minus local, in ms) learned from a `timestamp/get` answer, taking the
+/// server's reading to be from the middle of the exchange.
+///
+/// ```
+/// use sendcloud_proto::{driver::clock_offset, Timestamp};
+/// assert_eq!(clock_offset(Timestamp(1_000), Timestamp(2_000), Timestamp(2_100)), -1_050);
+/// ```
+pub fn clock_offset(server: Timestamp, sent_local: Timestamp, received_local: Timestamp) -> i64 {
+    let mid =
+        sent_local.0 / 2 + received_local.0 / 2 + (sent_local.0 % 2 + received_local.0 % 2) / 2;
+    (server.0 as i128 - mid as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+}
+
+/// A sendRequestId made from 128 random bits the transport supplies: `sc-` and 32 hex digits.
+pub fn generated_request_id(random: u128) -> SendRequestId {
+    SendRequestId::new(format!("sc-{random:032x}")).expect("35 ASCII characters are a valid id")
+}

@@ -1,0 +1,113 @@
+//! What transports share: the error they report and the rule on plain http.
+
+use std::fmt;
+
+use crate::batch::BatchError;
+use crate::error::{Error, ValidationError};
+use crate::retry::TransportFailure;
+
+/// What a call of a transport's client can fail with.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The core refused the input, or SendCloud answered with an error.
+    Proto(Error),
+    /// No usable answer came (after the retries the policy allowed).
+    Transport {
+        /// What kind of failure it was.
+        kind: TransportFailure,
+        /// The transport's own description.
+        message: String,
+    },
+    /// The client's settings are wrong.
+    Config(String),
+}
+
+impl ClientError {
+    /// The SendCloud status, when SendCloud answered with an error.
+    pub fn status(&self) -> Option<crate::status::StatusCode> {
+        match self {
+            ClientError::Proto(e) => e.status(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Proto(e) => e.fmt(f),
+            ClientError::Transport { kind, message } => {
+                let what = match kind {
+                    TransportFailure::Connect => "could not connect to SendCloud",
+                    TransportFailure::Timeout => "SendCloud did not answer in time",
+                    TransportFailure::Io => "the connection to SendCloud failed",
+                };
+                write!(f, "{what}: {message}")
+            }
+            ClientError::Config(m) => write!(f, "invalid client settings: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::Proto(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for ClientError {
+    fn from(e: Error) -> Self {
+        ClientError::Proto(e)
+    }
+}
+
+impl From<ValidationError> for ClientError {
+    fn from(e: ValidationError) -> Self {
+        ClientError::Proto(e.into())
+    }
+}
+
+impl BatchError for ClientError {
+    fn api_error(&self) -> Option<&Error> {
+        match self {
+            ClientError::Proto(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses plain `http://` to anything but loopback unless the caller allows it: the
+/// messages and the signed requests would cross the network in the clear.
+///
+/// ```
+/// use sendcloud_proto::transport::check_scheme;
+/// assert!(check_scheme("http://127.0.0.1:8080/smsapi", false).is_ok());
+/// assert!(check_scheme("http://localhost/smsapi", false).is_ok());
+/// assert!(check_scheme("https://api.sendcloud.net/smsapi", false).is_ok());
+/// assert!(check_scheme("http://api.sendcloud.net/smsapi", false).is_err());
+/// assert!(check_scheme("http://api.sendcloud.net/smsapi", true).is_ok());
+/// ```
+pub fn check_scheme(base_url: &str, allow_plain_http: bool) -> Result<(), ClientError> {
+    let uri: http::Uri = base_url
+        .parse()
+        .map_err(|e| ClientError::Config(format!("base URL: {e}")))?;
+    if uri.scheme_str() == Some("http") && !allow_plain_http {
+        let host = uri.host().unwrap_or("");
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<core::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(ClientError::Config(format!(
+                "refusing plain http:// to {host}: use https://, or allow plain http explicitly if you must"
+            )));
+        }
+    }
+    Ok(())
+}
