@@ -1,0 +1,445 @@
+//! `sendcloud bulk`: a template to a CSV list of recipients, in batches, with a report of
+//! what was not sent that is itself a recipient list.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use sendcloud_proto::{BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars};
+use serde_json::json;
+
+use crate::commands::new_request_id;
+use crate::csv;
+use crate::output::{client_failure, Failure, INTERNAL, OK, PARTIAL, REFUSED, TRANSPORT, USAGE};
+use crate::target::{print_messages, Target};
+use crate::Global;
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+The recipients file is CSV with a header row: a `phone` column, and one column per template
+variable (e.g. `phone,name,order`); rows with the same variables are sent together. Columns
+whose name starts with `#` are ignored. A file of bare numbers, one per line, works too.
+
+The report (--report) lists every row that was not sent, with its variables and the reason in
+the `#status` and `#reason` columns: give it back to --recipients to send only those.")]
+pub struct BulkArgs {
+    /// The template id
+    #[arg(long, value_name = "ID")]
+    template: u64,
+    /// The CSV file of recipients, or - for standard input
+    #[arg(long, value_name = "FILE|-")]
+    recipients: String,
+    /// Write the rows that were not sent (refused, failed, invalid) to this CSV file
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Send as MMS (the template must be an MMS template)
+    #[arg(long)]
+    mms: bool,
+    /// The base of the batches' sendRequestIds (each batch gets BASE-N); reuse it to resend
+    /// safely within an hour
+    #[arg(long, value_name = "BASE")]
+    request_id: Option<String>,
+    /// A JSON value SendCloud passes back in delivery events
+    #[arg(long, value_name = "JSON")]
+    tag: Option<String>,
+}
+
+/// Recipients that share their variables.
+struct Group {
+    vars: Vars,
+    /// The raw values of the variable columns, in header order.
+    cells: Vec<String>,
+    phones: Vec<Phone>,
+}
+
+/// A row that could not be sent, as the report lists it.
+struct NotSent {
+    phone: String,
+    cells: Vec<String>,
+    status: String,
+    reason: String,
+}
+
+struct Input {
+    var_columns: Vec<String>,
+    groups: Vec<Group>,
+    invalid: Vec<NotSent>,
+    rows: usize,
+}
+
+fn read_input(source: &str) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    let read = if source == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(source).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|e| {
+        Failure::usage(
+            format!("cannot read the recipients from {source}: {e}"),
+            "Give the path of a readable CSV file, or - for standard input.",
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::usage(
+            format!("the recipients in {source} are not UTF-8 text"),
+            "Save the CSV as UTF-8.",
+        )
+    })
+}
+
+fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
+    let records = csv::parse(text).map_err(|e| {
+        Failure::usage(
+            format!("{source}: {e}"),
+            "Fix the CSV (quote fields that have commas or quotes, and double the quotes inside).",
+        )
+    })?;
+    let mut records = records.into_iter().filter(|r| !r.is_blank()).peekable();
+    let Some(first) = records.peek() else {
+        return Ok(Input {
+            var_columns: Vec::new(),
+            groups: Vec::new(),
+            invalid: Vec::new(),
+            rows: 0,
+        });
+    };
+    let header_phone = first
+        .fields
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("phone"));
+    // Column index and variable name of each variable column.
+    let (phone_col, var_cols): (usize, Vec<(usize, String)>) =
+        match header_phone {
+            Some(p) => {
+                let header = records.next().map(|r| r.fields).unwrap_or_default();
+                let vars = header
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, h)| *i != p && !h.trim().is_empty() && !h.trim().starts_with('#'))
+                    .map(|(i, h)| (i, h.trim().to_owned()))
+                    .collect();
+                (p, vars)
+            }
+            None if first.fields.len() == 1 && Phone::parse(&first.fields[0]).is_ok() => {
+                (0, Vec::new())
+            }
+            None => return Err(Failure::usage(
+                format!("{source}: the first line has no `phone` column"),
+                "Start the CSV with a header such as `phone,code`, or give one number per line.",
+            )),
+        };
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<Vars, usize> = HashMap::new();
+    let mut invalid = Vec::new();
+    let mut rows = 0;
+    for record in records {
+        rows += 1;
+        let cell = |i: usize| record.fields.get(i).map(|s| s.trim()).unwrap_or("");
+        let phone_cell = cell(phone_col).to_owned();
+        let cells: Vec<String> = var_cols.iter().map(|(i, _)| cell(*i).to_owned()).collect();
+        let row = (|| {
+            let phone = Phone::parse(&phone_cell)?;
+            let mut vars = Vars::new();
+            for ((_, name), value) in var_cols.iter().zip(&cells) {
+                if !value.is_empty() {
+                    vars.insert(name, value.as_str())?;
+                }
+            }
+            Ok::<_, sendcloud_proto::ValidationError>((phone, vars))
+        })();
+        match row {
+            Ok((phone, vars)) => match index.get(&vars) {
+                Some(&g) => groups[g].phones.push(phone),
+                None => {
+                    index.insert(vars.clone(), groups.len());
+                    groups.push(Group {
+                        vars,
+                        cells,
+                        phones: vec![phone],
+                    });
+                }
+            },
+            Err(e) => invalid.push(NotSent {
+                phone: phone_cell,
+                cells,
+                status: "invalid".into(),
+                reason: format!("line {}: {e}", record.line),
+            }),
+        }
+    }
+    Ok(Input {
+        var_columns: var_cols.into_iter().map(|(_, n)| n).collect(),
+        groups,
+        invalid,
+        rows,
+    })
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    total: u64,
+    on: bool,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Progress {
+            total,
+            on: total > 0 && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn draw(&self, done: u64) {
+        if !self.on {
+            return;
+        }
+        const WIDTH: u64 = 30;
+        let filled = (done.min(self.total) * WIDTH / self.total) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{} recipients",
+            "#".repeat(filled),
+            " ".repeat(WIDTH as usize - filled),
+            self.total
+        );
+        let _ = err.flush();
+    }
+
+    fn finish(&self) {
+        if self.on {
+            eprintln!();
+        }
+    }
+}
+
+pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
+    let invalid_arg =
+        |e: sendcloud_proto::ValidationError| client_failure(&sendcloud_ureq::Error::from(e), None);
+    let template = TemplateId::new(a.template).map_err(invalid_arg)?;
+    let tag = a
+        .tag
+        .as_deref()
+        .map(Tag::parse)
+        .transpose()
+        .map_err(invalid_arg)?;
+    let text = read_input(&a.recipients)?;
+    let input = parse_input(&text, &a.recipients)?;
+    let base = a
+        .request_id
+        .clone()
+        .unwrap_or_else(|| new_request_id("bulk"));
+
+    let target = Target::connect(g)?;
+    let before = target.outbox_len();
+    let total: u64 = input.groups.iter().map(|gr| gr.phones.len() as u64).sum();
+    let progress = Progress::new(total);
+    let mut sum = BulkReport::default();
+    let mut not_sent: Vec<NotSent> = Vec::new();
+    let mut transport_failures = 0u64;
+    let many = input.groups.len() > 1;
+    for (n, group) in input.groups.iter().enumerate() {
+        let mut bt = BulkTemplate::new(template)
+            .mms(a.mms)
+            .with_vars(group.vars.clone());
+        if let Some(t) = &tag {
+            bt = bt.with_tag(t.clone());
+        }
+        let group_base = if many {
+            format!("{base}-g{}", n + 1)
+        } else {
+            base.clone()
+        };
+        let done_before = sum.recipients + sum.duplicates_skipped;
+        progress.draw(done_before);
+        let mut report = target
+            .client
+            .send_bulk(bt, &group_base, group.phones.iter().cloned(), |r| {
+                progress.draw(done_before + r.recipients + r.duplicates_skipped)
+            })
+            .map_err(|e| {
+                progress.finish();
+                client_failure(&e, None)
+            })?;
+
+        for r in &report.refused {
+            not_sent.push(NotSent {
+                phone: r.phone.clone(),
+                cells: group.cells.clone(),
+                status: "refused".into(),
+                reason: r.message.clone(),
+            });
+        }
+        // A batch of one number refused as a whole was refused for that number (412, 496, ...).
+        let (one_refused, failed): (Vec<_>, Vec<_>) = std::mem::take(&mut report.failed)
+            .into_iter()
+            .partition(|f| f.status.is_some() && f.phones.len() == 1);
+        report.failed = failed;
+        for f in one_refused {
+            let phone = f.phones[0].as_str().to_owned();
+            let status = f.status.map(|s| s.code().to_string()).unwrap_or_default();
+            not_sent.push(NotSent {
+                phone: phone.clone(),
+                cells: group.cells.clone(),
+                status: format!("refused {status}"),
+                reason: f.error.clone(),
+            });
+            report.refused.push(sendcloud_proto::Rejected {
+                phone,
+                message: f.error,
+            });
+        }
+        for f in &report.failed {
+            if f.status.is_none() {
+                transport_failures += 1;
+            }
+            for p in &f.phones {
+                not_sent.push(NotSent {
+                    phone: p.as_str().to_owned(),
+                    cells: group.cells.clone(),
+                    status: f
+                        .status
+                        .map_or_else(|| "failed".to_owned(), |s| s.code().to_string()),
+                    reason: f.error.clone(),
+                });
+            }
+        }
+        sum.batches += report.batches;
+        sum.recipients += report.recipients;
+        sum.accepted += report.accepted;
+        sum.already_accepted_batches += report.already_accepted_batches;
+        sum.duplicates_skipped += report.duplicates_skipped;
+        sum.refused.extend(report.refused);
+        sum.failed.extend(report.failed);
+    }
+    progress.finish();
+    target.note("sent to");
+    let invalid_count = input.invalid.len() as u64;
+    not_sent.extend(input.invalid);
+
+    if let Some(path) = &a.report {
+        write_report(path, &input.var_columns, &not_sent)?;
+    }
+
+    let exit = if not_sent.is_empty() {
+        OK
+    } else if sum.accepted > 0 {
+        PARTIAL
+    } else if transport_failures > 0 {
+        TRANSPORT
+    } else if !sum.refused.is_empty() || !sum.failed.is_empty() {
+        REFUSED
+    } else {
+        USAGE
+    };
+    let messages = target.messages_since(before);
+    let failed_count: u64 = sum.failed.iter().map(|f| f.phones.len() as u64).sum();
+    if g.json {
+        let failed: Vec<_> = sum
+            .failed
+            .iter()
+            .map(|f| {
+                json!({
+                    "send_request_id": f.send_request_id.as_str(),
+                    "recipients": f.phones.len(),
+                    "status": f.status.map(|s| s.code()),
+                    "error": f.error,
+                })
+            })
+            .collect();
+        let not_sent_json: Vec<_> = not_sent
+            .iter()
+            .map(|r| json!({"phone": r.phone, "status": r.status, "reason": r.reason}))
+            .collect();
+        let v = json!({
+            "ok": exit == OK,
+            "exit_code": exit,
+            "template": a.template,
+            "rows": input.rows,
+            "batches": sum.batches,
+            "accepted": sum.accepted,
+            "refused": sum.refused.len(),
+            "failed": failed_count,
+            "invalid": invalid_count,
+            "duplicates_skipped": sum.duplicates_skipped,
+            "already_accepted_batches": sum.already_accepted_batches,
+            "not_sent": not_sent_json,
+            "failed_batches": failed,
+            "send_request_id_base": base,
+            "report": a.report.as_ref().map(|p| p.display().to_string()),
+            "sandbox": target.is_sandbox(),
+            "messages": messages.len(),
+        });
+        println!("{v}");
+        return Ok(exit);
+    }
+    println!(
+        "Bulk send of template {}: {} rows, {} batches.",
+        a.template, input.rows, sum.batches
+    );
+    println!("  accepted:           {}", sum.accepted);
+    println!("  refused:            {}", sum.refused.len());
+    println!(
+        "  failed:             {failed_count} (in {} batches)",
+        sum.failed.len()
+    );
+    println!("  invalid rows:       {invalid_count}");
+    if sum.duplicates_skipped > 0 {
+        println!("  duplicates skipped: {}", sum.duplicates_skipped);
+    }
+    if sum.already_accepted_batches > 0 {
+        println!(
+            "  batches already accepted earlier (same sendRequestId): {}",
+            sum.already_accepted_batches
+        );
+    }
+    for r in not_sent.iter().take(10) {
+        println!("  not sent {} ({}): {}", r.phone, r.status, r.reason);
+    }
+    if not_sent.len() > 10 {
+        println!("  ... and {} more", not_sent.len() - 10);
+    }
+    if !not_sent.is_empty() {
+        match &a.report {
+            Some(p) => println!(
+                "The {} rows not sent are in {}: fix what needs fixing, then run again with --recipients {}.",
+                not_sent.len(),
+                p.display(),
+                p.display()
+            ),
+            None => println!("Give --report FILE to get the rows not sent as a CSV to run again."),
+        }
+        if !sum.failed.is_empty() {
+            println!(
+                "Failed batches may be resent safely within an hour with --request-id {base}."
+            );
+        }
+    }
+    print_messages(&messages, 5);
+    Ok(exit)
+}
+
+fn write_report(path: &PathBuf, var_columns: &[String], rows: &[NotSent]) -> Result<(), Failure> {
+    let mut text = String::new();
+    let mut header = vec!["phone".to_owned()];
+    header.extend(var_columns.iter().cloned());
+    header.push("#status".into());
+    header.push("#reason".into());
+    text.push_str(&csv::line(&header));
+    for r in rows {
+        let mut line = vec![r.phone.clone()];
+        line.extend(r.cells.iter().cloned());
+        line.push(r.status.clone());
+        line.push(r.reason.clone());
+        text.push_str(&csv::line(&line));
+    }
+    std::fs::write(path, text).map_err(|e| {
+        Failure::new(
+            INTERNAL,
+            format!("cannot write the report to {}: {e}", path.display()),
+            "Choose a path you can write to with --report.",
+        )
+    })
+}

@@ -1,0 +1,519 @@
+//! The commands that make one call (or none): send, voice, code, time, sign, explain, doctor.
+
+use std::hash::{BuildHasher, Hasher};
+
+use clap::{ArgGroup, Args};
+use sendcloud_proto::{
+    canonical_string_masked, sign as sign_params, MsgType, Phone, Recipients, RetryClass, Secret,
+    SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, StatusCode,
+    Tag, TemplateId, Vars, VerificationCode,
+};
+use sendcloud_ureq::{local_now, Error as ClientError};
+use serde_json::json;
+
+use crate::output::{
+    client_failure, rejected_json, utc, Failure, OK, PARTIAL, REFUSED, TRANSPORT, USAGE,
+};
+use crate::target::{algorithm, credentials, messages_json, print_messages, Target};
+use crate::Global;
+
+/// Most messages shown as the phone shows them.
+const SHOWN_MESSAGES: usize = 20;
+
+#[derive(Args, Debug)]
+pub struct SendArgs {
+    /// The template id
+    #[arg(long, value_name = "ID")]
+    template: u64,
+    /// The numbers, separated by commas (at most 2,000; +86... or 0086... for international)
+    #[arg(long, value_name = "PHONE[,PHONE...]")]
+    to: String,
+    /// A template variable, e.g. --var code=1234 (repeat for more)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Send as MMS (the template must be an MMS template)
+    #[arg(long, conflicts_with = "international")]
+    mms: bool,
+    /// Send as international SMS (the numbers must have a + or 00 country prefix)
+    #[arg(long)]
+    international: bool,
+    /// An idempotency key: SendCloud processes a request id once per hour
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// A JSON value SendCloud passes back in delivery events (at most 128 characters)
+    #[arg(long, value_name = "JSON")]
+    tag: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VoiceArgs {
+    /// The number to call
+    #[arg(long, value_name = "PHONE")]
+    to: String,
+    /// The code to read out: 4 to 6 digits
+    #[arg(long)]
+    code: String,
+    /// An idempotency key: SendCloud processes a request id once per hour
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// A JSON value SendCloud passes back in delivery events
+    #[arg(long, value_name = "JSON")]
+    tag: Option<String>,
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("sign").required(true).args(["sign_id", "sign_name"])))]
+pub struct CodeArgs {
+    /// The number to send to
+    #[arg(long, value_name = "PHONE")]
+    to: String,
+    /// The code: 4 to 6 digits
+    #[arg(long)]
+    code: String,
+    /// The id of the sign name (the sender shown in the message)
+    #[arg(long, value_name = "N")]
+    sign_id: Option<u64>,
+    /// The sign name itself
+    #[arg(long, value_name = "NAME")]
+    sign_name: Option<String>,
+    /// An idempotency key: SendCloud processes a request id once per hour
+    #[arg(long, value_name = "ID")]
+    request_id: Option<String>,
+    /// A JSON value SendCloud passes back in delivery events
+    #[arg(long, value_name = "JSON")]
+    tag: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The parameters to sign, exactly as they are sent (raw values, not url-encoded)
+    #[arg(value_name = "NAME=VALUE")]
+    params: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The statusCode of an answer or an SMSHook event, e.g. 422
+    #[arg(value_name = "CODE", allow_negative_numbers = true)]
+    code: i64,
+}
+
+fn invalid(e: sendcloud_proto::ValidationError) -> Failure {
+    client_failure(&ClientError::Proto(e.into()), None)
+}
+
+/// A fresh sendRequestId, so that the user can repeat a send that may have gone through.
+pub fn new_request_id(prefix: &str) -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    format!("{prefix}-{}-{:08x}", local_now().0, h.finish() as u32)
+}
+
+fn request_id(given: &Option<String>) -> Result<SendRequestId, Failure> {
+    let id = given.clone().unwrap_or_else(|| new_request_id("cli"));
+    SendRequestId::new(id).map_err(invalid)
+}
+
+pub fn parse_vars(pairs: &[String]) -> Result<Vars, Failure> {
+    let mut vars = Vars::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Failure::usage(
+                format!("--var {pair:?} has no '='"),
+                "Write variables as --var name=value, e.g. --var code=1234.",
+            ));
+        };
+        vars.insert(name, value).map_err(invalid)?;
+    }
+    Ok(vars)
+}
+
+fn tag(given: &Option<String>) -> Result<Option<Tag>, Failure> {
+    given
+        .as_deref()
+        .map(Tag::parse)
+        .transpose()
+        .map_err(invalid)
+}
+
+pub fn send(g: &Global, a: &SendArgs) -> Result<u8, Failure> {
+    let template = TemplateId::new(a.template).map_err(invalid)?;
+    let recipients = Recipients::parse(&a.to).map_err(invalid)?;
+    let id = request_id(&a.request_id)?;
+    let mut send = SendTemplate::new(template, recipients)
+        .with_vars(parse_vars(&a.vars)?)
+        .with_request_id(id.clone());
+    if a.mms {
+        send = send.with_msg_type(MsgType::Mms).map_err(invalid)?;
+    }
+    if a.international {
+        send = send
+            .with_msg_type(MsgType::International)
+            .map_err(invalid)?;
+    }
+    if let Some(t) = tag(&a.tag)? {
+        send = send.with_tag(t);
+    }
+    let target = Target::connect(g)?;
+    let before = target.outbox_len();
+    let result = target.client.send(send);
+    target.note("sent to");
+    finish(g, &target, before, result, &id)
+}
+
+pub fn voice(g: &Global, a: &VoiceArgs) -> Result<u8, Failure> {
+    let phone = Phone::parse(&a.to).map_err(invalid)?;
+    let code = VerificationCode::new(a.code.as_str()).map_err(invalid)?;
+    let id = request_id(&a.request_id)?;
+    let mut voice = SendVoice::new(phone, code).with_request_id(id.clone());
+    if let Some(t) = tag(&a.tag)? {
+        voice = voice.with_tag(t);
+    }
+    let target = Target::connect(g)?;
+    let before = target.outbox_len();
+    let result = target.client.send_voice(voice);
+    target.note("sent to");
+    finish(g, &target, before, result, &id)
+}
+
+pub fn code(g: &Global, a: &CodeArgs) -> Result<u8, Failure> {
+    let phone = Phone::parse(&a.to).map_err(invalid)?;
+    let code = VerificationCode::new(a.code.as_str()).map_err(invalid)?;
+    let sign = match (a.sign_id, &a.sign_name) {
+        (Some(id), _) => SignRef::Id(SignId::new(id).map_err(invalid)?),
+        (None, Some(name)) => SignRef::name(name.as_str()).map_err(invalid)?,
+        (None, None) => {
+            return Err(Failure::usage(
+                "no sign name given",
+                "Give --sign-id N or --sign-name NAME.",
+            ))
+        }
+    };
+    let id = request_id(&a.request_id)?;
+    let mut send = SendCode::new(phone, code, sign).with_request_id(id.clone());
+    if let Some(t) = tag(&a.tag)? {
+        send = send.with_tag(t);
+    }
+    let target = Target::connect(g)?;
+    let before = target.outbox_len();
+    let result = target.client.send_code(send);
+    target.note("sent to");
+    finish(g, &target, before, result, &id)
+}
+
+/// Shows the outcome of a send and gives its exit code.
+fn finish(
+    g: &Global,
+    target: &Target,
+    before: usize,
+    result: Result<SendReceipt, ClientError>,
+    id: &SendRequestId,
+) -> Result<u8, Failure> {
+    let receipt = result.map_err(|e| client_failure(&e, Some(id.as_str())))?;
+    let messages = target.messages_since(before);
+    let exit = if receipt.is_partial() { PARTIAL } else { OK };
+    let status = receipt.status.unwrap_or(if receipt.is_partial() {
+        StatusCode::PartialSuccess
+    } else {
+        StatusCode::Ok
+    });
+    if g.json {
+        let v = json!({
+            "ok": exit == OK,
+            "exit_code": exit,
+            "status": status.code(),
+            "partial": receipt.is_partial(),
+            "success_count": receipt.success_count,
+            "sms_ids": receipt.sms_ids,
+            "rejected": rejected_json(&receipt.rejected),
+            "already_accepted": receipt.already_accepted,
+            "send_request_id": id.as_str(),
+            "sandbox": target.is_sandbox(),
+            "messages": messages_json(&messages),
+        });
+        println!("{v}");
+        return Ok(exit);
+    }
+    if receipt.already_accepted {
+        println!(
+            "Already accepted: a request with sendRequestId {} was processed earlier, so it was not sent again.",
+            id.as_str()
+        );
+        return Ok(exit);
+    }
+    if receipt.is_partial() {
+        println!(
+            "Partly sent: {} accepted, {} refused.",
+            receipt.success_count,
+            receipt.rejected.len()
+        );
+        for r in &receipt.rejected {
+            println!("  refused {}: {}", r.phone, r.message);
+        }
+        println!("Fix or remove the refused numbers and send to them again.");
+    } else {
+        println!("Sent: {} accepted.", receipt.success_count);
+    }
+    for sms_id in receipt.sms_ids.iter().take(SHOWN_MESSAGES) {
+        println!("  smsId {sms_id}");
+    }
+    print_messages(&messages, SHOWN_MESSAGES);
+    Ok(exit)
+}
+
+pub fn time(g: &Global) -> Result<u8, Failure> {
+    let target = Target::connect(g)?;
+    let t = target
+        .client
+        .server_time()
+        .map_err(|e| client_failure(&e, None))?;
+    target.note("asked");
+    let offset = target.client.clock_offset_ms();
+    if g.json {
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "timestamp": t.0 .0,
+                "utc": utc(t.0 .0),
+                "offset_ms": offset,
+                "sandbox": target.is_sandbox(),
+            })
+        );
+    } else {
+        println!("Server time: {} ({})", t.0 .0, utc(t.0 .0));
+        println!("{}", describe_offset(offset));
+    }
+    Ok(OK)
+}
+
+fn describe_offset(offset: i64) -> String {
+    match offset {
+        0 => "This machine's clock agrees with the server's.".to_owned(),
+        o if o > 0 => format!("The server's clock is {o} ms ahead of this machine's."),
+        o => format!("The server's clock is {} ms behind this machine's.", -o),
+    }
+}
+
+pub fn sign(g: &Global, a: &SignArgs) -> Result<u8, Failure> {
+    let key = match &g.key {
+        Some(k) if !k.is_empty() => Secret::new(k.as_str()),
+        _ => {
+            return Err(Failure::usage(
+                "no key to sign with",
+                "Set SENDCLOUD_SMS_KEY or give --key.",
+            ))
+        }
+    };
+    let mut params = Vec::with_capacity(a.params.len());
+    for p in &a.params {
+        match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => params.push((k, v)),
+            _ => {
+                return Err(Failure::usage(
+                    format!("{p:?} is not NAME=VALUE"),
+                    "Give each parameter as name=value, e.g. smsUser=me templateId=1 phone=13800000000.",
+                ))
+            }
+        }
+    }
+    let alg = algorithm(g);
+    let canonical = canonical_string_masked(params.iter().copied());
+    let signature = sign_params(alg, &key, params.iter().copied());
+    let alg_name = match alg {
+        sendcloud_proto::SignatureAlgorithm::Md5 => "md5",
+        sendcloud_proto::SignatureAlgorithm::Sha256 => "sha256",
+    };
+    if g.json {
+        println!(
+            "{}",
+            json!({"canonical": canonical, "signature": signature, "algorithm": alg_name})
+        );
+    } else {
+        println!("canonical: {canonical}");
+        println!("signature: {signature} ({alg_name})");
+    }
+    Ok(OK)
+}
+
+pub fn explain(g: &Global, a: &ExplainArgs) -> Result<u8, Failure> {
+    let status = StatusCode::from_code(a.code);
+    let known = !matches!(status, StatusCode::Unknown(_));
+    let class = match status.retry_class() {
+        RetryClass::Success => "success",
+        RetryClass::Retryable => "retryable",
+        RetryClass::ClockSkew => "clock_skew",
+        RetryClass::RateLimited => "rate_limited",
+        RetryClass::Permanent => "permanent",
+    };
+    let advice = if known {
+        status.advice()
+    } else {
+        "SendCloud does not document this code; read the message that came with it."
+    };
+    if g.json {
+        println!(
+            "{}",
+            json!({
+                "code": a.code,
+                "known": known,
+                "meaning": status.meaning(),
+                "hook": status.is_hook_code(),
+                "retry_class": class,
+                "advice": advice,
+            })
+        );
+    } else {
+        println!("{}: {}", a.code, status.meaning());
+        if status.is_hook_code() {
+            println!(
+                "(an SMSHook delivery event code: the message was accepted, then not delivered)"
+            );
+        }
+        println!("What to do: {advice}");
+    }
+    Ok(OK)
+}
+
+/// One line of the doctor's findings.
+struct Check {
+    name: &'static str,
+    status: &'static str,
+    detail: String,
+}
+
+pub fn doctor(g: &Global) -> Result<u8, Failure> {
+    let mut checks = Vec::new();
+    let mut exit = OK;
+    let fail = |checks: &mut Vec<Check>, exit: &mut u8, code: u8, name, detail: String| {
+        checks.push(Check {
+            name,
+            status: "fail",
+            detail,
+        });
+        if *exit == OK {
+            *exit = code;
+        }
+    };
+    let target = match credentials(g) {
+        Err(f) => {
+            fail(&mut checks, &mut exit, USAGE, "credentials", f.what);
+            None
+        }
+        Ok(creds) => {
+            match &creds {
+                None => checks.push(Check {
+                    name: "credentials",
+                    status: "warn",
+                    detail: "SENDCLOUD_SMS_USER and SENDCLOUD_SMS_KEY are not set: checking the built-in sandbox instead of SendCloud".into(),
+                }),
+                Some((user, key)) => {
+                    let mut problems = Vec::new();
+                    if user.trim() != user {
+                        problems.push("the user has spaces at its start or end");
+                    }
+                    if key.trim() != key {
+                        problems.push("the key has spaces at its start or end");
+                    }
+                    if problems.is_empty() {
+                        checks.push(Check {
+                            name: "credentials",
+                            status: "ok",
+                            detail: format!("user {user:?} and a key of {} characters are set", key.chars().count()),
+                        });
+                    } else {
+                        fail(&mut checks, &mut exit, USAGE, "credentials", format!("{} (copy them again from the SendCloud console)", problems.join("; ")));
+                    }
+                }
+            }
+            match Target::connect(g) {
+                Ok(t) => Some(t),
+                Err(f) => {
+                    fail(&mut checks, &mut exit, f.exit, "base_url", f.what);
+                    None
+                }
+            }
+        }
+    };
+    let mut base_url = None;
+    if let Some(target) = &target {
+        base_url = Some(target.base_url.clone());
+        checks.push(Check {
+            name: "base_url",
+            status: "ok",
+            detail: target.base_url.clone(),
+        });
+        match target.client.server_time() {
+            Ok(t) => {
+                checks.push(Check {
+                    name: "reachability",
+                    status: "ok",
+                    detail: format!("timestamp/get answered: server time {}", utc(t.0 .0)),
+                });
+                let offset = target.client.clock_offset_ms();
+                let (status, extra) = if offset.abs() < 5_000 {
+                    ("ok", "")
+                } else if offset.abs() < 60_000 {
+                    ("warn", " SendCloud allows 60 s (its error table says 6 s); the client corrects for it after a 461, but set the clock right (NTP).")
+                } else {
+                    ("warn", " Outside SendCloud's 60 s window: every first attempt gets 461 and is retried after a clock resync. Set the clock right (NTP).")
+                };
+                checks.push(Check {
+                    name: "clock",
+                    status,
+                    detail: format!("{}{extra}", describe_offset(offset)),
+                });
+            }
+            Err(e) => {
+                let f = client_failure(&e, None);
+                let code = if f.exit == REFUSED {
+                    REFUSED
+                } else {
+                    TRANSPORT
+                };
+                fail(
+                    &mut checks,
+                    &mut exit,
+                    code,
+                    "reachability",
+                    format!("{} ({})", f.what, f.todo.unwrap_or_default()),
+                );
+            }
+        }
+        target.note("checked");
+    }
+    checks.push(Check {
+        name: "signature",
+        status: "skipped",
+        detail: "not checked: SendCloud has no signed call that sends nothing, and timestamp/get is not signed. \
+                 The first send tells: 422 is a wrong key or algorithm (try --sha256), 471 an unknown user. \
+                 `sendcloud sign` shows what is signed."
+            .into(),
+    });
+    if g.json {
+        let list: Vec<_> = checks
+            .iter()
+            .map(|c| json!({"name": c.name, "status": c.status, "detail": c.detail}))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "ok": exit == OK,
+                "exit_code": exit,
+                "sandbox": target.as_ref().is_some_and(Target::is_sandbox),
+                "base_url": base_url,
+                "checks": list,
+            })
+        );
+    } else {
+        for c in &checks {
+            println!("[{:^7}] {:<12} {}", c.status, c.name, c.detail);
+        }
+        if exit == OK {
+            println!("No problem found.");
+        } else {
+            println!("Something is wrong: see the lines marked fail.");
+        }
+    }
+    Ok(exit)
+}

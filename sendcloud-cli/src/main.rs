@@ -1,0 +1,108 @@
+//! `sendcloud`: send SMS, voice and code messages through SendCloud from the command line,
+//! or through a sandbox on this machine when no credentials are set.
+
+mod bulk;
+mod commands;
+mod csv;
+mod output;
+mod serve;
+mod target;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use output::EXIT_CODES_HELP;
+
+/// Send SMS through SendCloud, or through a local sandbox.
+#[derive(Parser, Debug)]
+#[command(
+    name = "sendcloud",
+    version,
+    about = "Send SMS through SendCloud, or through a sandbox on this machine",
+    after_help = EXIT_CODES_HELP
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings every command takes.
+#[derive(Args, Debug)]
+pub struct Global {
+    /// The SMS API user (smsUser)
+    #[arg(long, global = true, env = "SENDCLOUD_SMS_USER", value_name = "USER")]
+    pub user: Option<String>,
+    /// The SMS API key (prefer the environment variable: flags show in process lists)
+    #[arg(
+        long,
+        global = true,
+        env = "SENDCLOUD_SMS_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub key: Option<String>,
+    /// The API base URL [default: https://api.sendcloud.net/smsapi]
+    #[arg(long, global = true, env = "SENDCLOUD_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Sign with SHA-256 (as the 2024 official SDKs do) instead of MD5
+    #[arg(long, global = true)]
+    pub sha256: bool,
+    /// Print one JSON document on stdout, for scripts
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Send a template SMS or MMS to one or more numbers
+    Send(commands::SendArgs),
+    /// Send a verification code by voice call
+    Voice(commands::VoiceArgs),
+    /// Send a verification code by SMS, without a template
+    Code(commands::CodeArgs),
+    /// Show SendCloud's clock and this machine's offset from it
+    Time,
+    /// Send a template to a CSV list of recipients, in batches, with a report
+    Bulk(bulk::BulkArgs),
+    /// Show the canonical string (key masked) and the signature of parameters
+    Sign(commands::SignArgs),
+    /// Serve the sandbox over HTTP: SendCloud's API on this machine, for tests
+    Sandbox(serve::SandboxArgs),
+    /// Say what a status code means and what to do about it
+    Explain(commands::ExplainArgs),
+    /// Check the credentials, reachability and the clock, and say what is wrong
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { output::USAGE } else { 0 });
+        }
+    };
+    let g = &cli.global;
+    let result = match &cli.command {
+        Command::Send(a) => commands::send(g, a),
+        Command::Voice(a) => commands::voice(g, a),
+        Command::Code(a) => commands::code(g, a),
+        Command::Time => commands::time(g),
+        Command::Bulk(a) => bulk::run(g, a),
+        Command::Sign(a) => commands::sign(g, a),
+        Command::Sandbox(a) => serve::run(g, a),
+        Command::Explain(a) => commands::explain(g, a),
+        Command::Doctor => commands::doctor(g),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            f.report(g.json);
+            ExitCode::from(f.exit)
+        }
+    }
+}

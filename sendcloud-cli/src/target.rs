@@ -1,0 +1,209 @@
+//! Where requests go: SendCloud (or a URL given), with credentials; or, with no
+//! credentials at all, a sandbox served inside this process.
+
+use sendcloud_hyper::server::SandboxServer;
+use sendcloud_proto::sandbox::{
+    OutboxMessage, Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER,
+};
+use sendcloud_proto::SignatureAlgorithm;
+use sendcloud_ureq::Client;
+use serde_json::{json, Value};
+
+use crate::output::{self, client_failure, Failure, INTERNAL};
+use crate::Global;
+
+/// A client, and the sandbox it talks to when there were no credentials.
+pub struct Target {
+    pub client: Client,
+    pub base_url: String,
+    local: Option<LocalSandbox>,
+}
+
+struct LocalSandbox {
+    // Dropped before the runtime (fields drop in order): the server stops, then its tasks go.
+    server: SandboxServer,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for LocalSandbox {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A non-empty value, or nothing.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The credentials from the flags or the environment: both, or neither (`None`).
+pub fn credentials(g: &Global) -> Result<Option<(String, String)>, Failure> {
+    match (given(&g.user), given(&g.key)) {
+        (Some(u), Some(k)) => Ok(Some((u.to_owned(), k.to_owned()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Failure::usage(
+            "SENDCLOUD_SMS_USER (or --user) is set but SENDCLOUD_SMS_KEY (or --key) is not",
+            "Set both, from the SendCloud console (SMS > API settings), or neither to use the built-in sandbox.",
+        )),
+        (None, Some(_)) => Err(Failure::usage(
+            "SENDCLOUD_SMS_KEY (or --key) is set but SENDCLOUD_SMS_USER (or --user) is not",
+            "Set both, from the SendCloud console (SMS > API settings), or neither to use the built-in sandbox.",
+        )),
+    }
+}
+
+pub fn algorithm(g: &Global) -> SignatureAlgorithm {
+    if g.sha256 {
+        SignatureAlgorithm::Sha256
+    } else {
+        SignatureAlgorithm::Md5
+    }
+}
+
+impl Target {
+    /// Connects as the flags and environment say.
+    pub fn connect(g: &Global) -> Result<Target, Failure> {
+        match credentials(g)? {
+            Some((user, key)) => {
+                let mut b = Client::builder(user, key).algorithm(algorithm(g));
+                let base_url = given(&g.base_url)
+                    .unwrap_or(sendcloud_proto::DEFAULT_BASE_URL)
+                    .to_owned();
+                b = b.base_url(&base_url);
+                let client = b.build().map_err(|e| client_failure(&e, None))?;
+                Ok(Target {
+                    client,
+                    base_url,
+                    local: None,
+                })
+            }
+            None => {
+                if let Some(url) = given(&g.base_url) {
+                    return Err(Failure::usage(
+                        format!("a base URL ({url}) is set but no credentials are"),
+                        "Set SENDCLOUD_SMS_USER and SENDCLOUD_SMS_KEY (a `sendcloud sandbox` server \
+                         prints its own), or unset SENDCLOUD_BASE_URL to use the built-in sandbox.",
+                    ));
+                }
+                Target::local_sandbox(g)
+            }
+        }
+    }
+
+    fn local_sandbox(g: &Global) -> Result<Target, Failure> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Failure::new(
+                    INTERNAL,
+                    format!("could not start the built-in sandbox: {e}"),
+                    "Set SENDCLOUD_SMS_USER and SENDCLOUD_SMS_KEY to send through SendCloud instead.",
+                )
+            })?;
+        let server = runtime
+            .block_on(SandboxServer::bind(
+                "127.0.0.1:0",
+                Sandbox::new(SandboxConfig::default()),
+            ))
+            .map_err(|e| {
+                Failure::new(
+                    INTERNAL,
+                    format!("could not start the built-in sandbox on 127.0.0.1: {e}"),
+                    "Check that this machine allows listening on the loopback interface.",
+                )
+            })?;
+        let base_url = server.base_url();
+        let client = Client::builder(DEFAULT_SMS_USER, DEFAULT_SMS_KEY)
+            .base_url(&base_url)
+            .algorithm(algorithm(g))
+            .proxy(None)
+            .build()
+            .map_err(|e| client_failure(&e, None))?;
+        output::set_sandbox();
+        Ok(Target {
+            client,
+            base_url,
+            local: Some(LocalSandbox {
+                server,
+                runtime: Some(runtime),
+            }),
+        })
+    }
+
+    /// Whether this is the built-in sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// How many messages the sandbox's outbox holds (0 for SendCloud).
+    pub fn outbox_len(&self) -> usize {
+        self.local
+            .as_ref()
+            .map_or(0, |l| l.server.sandbox().outbox().len())
+    }
+
+    /// The messages the sandbox accepted since the outbox held `since` messages.
+    pub fn messages_since(&self, since: usize) -> Vec<OutboxMessage> {
+        match &self.local {
+            Some(l) => l
+                .server
+                .sandbox()
+                .outbox()
+                .get(since..)
+                .unwrap_or_default()
+                .to_vec(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Says on stderr that the sandbox was used, when it was. `did` is e.g. "sent to".
+    pub fn note(&self, did: &str) {
+        if self.is_sandbox() {
+            eprintln!(
+                "No SENDCLOUD_SMS_USER/SENDCLOUD_SMS_KEY set: {did} the built-in sandbox, nothing left this machine."
+            );
+        }
+    }
+}
+
+/// The messages as JSON.
+pub fn messages_json(messages: &[OutboxMessage]) -> Value {
+    Value::Array(
+        messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "phone": m.phone,
+                    "text": m.text,
+                    "sms_id": m.sms_id,
+                    "delivered": m.outcome.is_delivered(),
+                    "outcome": m.outcome.description(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Shows the messages as the phones would show them (at most `limit`).
+pub fn print_messages(messages: &[OutboxMessage], limit: usize) {
+    if messages.is_empty() {
+        return;
+    }
+    println!("The phone would show:");
+    for m in messages.iter().take(limit) {
+        println!("  {}: {}", m.phone, m.text);
+        if !m.outcome.is_delivered() {
+            println!(
+                "    (the sandbox makes this delivery fail: {})",
+                m.outcome.description()
+            );
+        }
+    }
+    if messages.len() > limit {
+        println!("  ... and {} more", messages.len() - limit);
+    }
+}
