@@ -1,1 +1,13 @@
-//! x
+//! An async SendCloud SMS client over hyper 1, hyper-util and rustls, driving the sans-IO
+//! core [`sendcloud_proto`]; and the sandbox served over HTTP ([`server`]).
+//!
+//! Timeouts are on by default, certificates are verified, every send gets a sendRequestId
+//! so that retries never send twice, a `461` makes the client learn the server's clock, and
+//! the client is generic over a tower `Service` so that you can add your own middleware.
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod server;
+
+pub use client::{Client, ClientBuilder, DefaultService, Error};
+pub use sendcloud_proto as proto;

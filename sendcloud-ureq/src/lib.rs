@@ -269,8 +269,10 @@ impl Client {
                 phone = tracing::field::Empty,
             );
             let _enter = span.enter();
-            if let Some(phone) = sendcloud_proto::Form::decode(request.body()).get("phone") {
-                span.record("phone", mask_phone(phone.split(',').next().unwrap_or("")));
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                if let Some(phone) = sendcloud_proto::Form::decode(request.body()).get("phone") {
+                    span.record("phone", mask_phone(phone.split(',').next().unwrap_or("")));
+                }
             }
             let started = std::time::Instant::now();
             match self.exchange(request) {

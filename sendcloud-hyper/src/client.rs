@@ -1,0 +1,421 @@
+//! The async client.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
+use sendcloud_proto::{
+    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Credentials, Endpoint,
+    GetServerTime, Phone, RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime,
+    SignatureAlgorithm, Timestamp, TransportFailure,
+};
+use tower::ServiceExt;
+use tracing::Instrument;
+
+/// A boxed error, as tower services give them.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The default HTTP service: hyper-util's pooled client over rustls (ring, Mozilla roots).
+pub type DefaultService =
+    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+pub use sendcloud_proto::transport::ClientError as Error;
+
+/// Settings of a [`Client`], with safe defaults.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    sms_user: String,
+    sms_key: sendcloud_proto::Secret,
+    base_url: String,
+    algorithm: SignatureAlgorithm,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_response_bytes: usize,
+    retry: RetryPolicy,
+    allow_plain_http: bool,
+    bulk_concurrency: usize,
+    max_idle_per_host: usize,
+}
+
+impl ClientBuilder {
+    /// The base URL (default: the real service). Plain `http://` is refused for hosts
+    /// other than loopback unless [`ClientBuilder::allow_plain_http`] is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+    /// The signature algorithm (default MD5).
+    pub fn algorithm(mut self, algorithm: SignatureAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+    /// How long connecting may take (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// How long one attempt may take in all (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// The largest answer read (default 1 MiB).
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+    /// The retry policy.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+    /// Allows `http://` to hosts other than loopback.
+    pub fn allow_plain_http(mut self, yes: bool) -> Self {
+        self.allow_plain_http = yes;
+        self
+    }
+    /// How many batches of a bulk send are in flight at once (default 4).
+    pub fn bulk_concurrency(mut self, n: usize) -> Self {
+        self.bulk_concurrency = n.max(1);
+        self
+    }
+
+    fn core(&self) -> Result<sendcloud_proto::Client, Error> {
+        let credentials = Credentials::new(self.sms_user.clone(), self.sms_key.expose())?;
+        let core = sendcloud_proto::Client::new(credentials)
+            .with_base_url(&self.base_url)?
+            .with_algorithm(self.algorithm);
+        check_scheme(core.base_url(), self.allow_plain_http)?;
+        Ok(core)
+    }
+
+    /// Builds the client over hyper-util's pooled client with rustls.
+    /// Must be called within a Tokio runtime.
+    pub fn build(self) -> Result<Client<DefaultService>, Error> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let service = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(self.max_idle_per_host)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(https);
+        self.build_with(service)
+    }
+
+    /// Builds the client over your own HTTP service (add middleware with tower layers).
+    pub fn build_with<S>(self, service: S) -> Result<Client<S>, Error> {
+        let core = self.core()?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                core,
+                service,
+                retry: self.retry,
+                timeout: self.timeout,
+                max_response_bytes: self.max_response_bytes,
+                bulk_concurrency: self.bulk_concurrency,
+                clock_offset_ms: AtomicI64::new(0),
+                counter: AtomicU64::new(0),
+                seed: std::collections::hash_map::RandomState::new(),
+            }),
+        })
+    }
+}
+
+use sendcloud_proto::transport::check_scheme;
+
+struct Inner<S> {
+    core: sendcloud_proto::Client,
+    service: S,
+    retry: RetryPolicy,
+    timeout: Duration,
+    max_response_bytes: usize,
+    bulk_concurrency: usize,
+    clock_offset_ms: AtomicI64,
+    counter: AtomicU64,
+    seed: std::collections::hash_map::RandomState,
+}
+
+/// An async SendCloud client, generic over the HTTP service it sends through.
+/// Cloning it is cheap and shares the connection pool and the learned clock offset.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use sendcloud_hyper::Client;
+/// use sendcloud_hyper::proto::{Phone, SendVoice, VerificationCode};
+/// let client = Client::builder("my-sms-user", "my-sms-key").build()?;
+/// let receipt = client
+///     .send_voice(SendVoice::new(Phone::parse("13800000000")?, VerificationCode::new("1234")?))
+///     .await?;
+/// println!("{:?}", receipt.sms_ids);
+/// # Ok(()) }
+/// ```
+pub struct Client<S = DefaultService> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for Client<S> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Client<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("core", &self.inner.core)
+            .field("retry", &self.inner.retry)
+            .field("clock_offset_ms", &self.inner.clock_offset_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client<DefaultService> {
+    /// Settings for a client of `sms_user` with `sms_key`.
+    pub fn builder(sms_user: impl Into<String>, sms_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            sms_user: sms_user.into(),
+            sms_key: sendcloud_proto::Secret::new(sms_key),
+            base_url: sendcloud_proto::DEFAULT_BASE_URL.to_owned(),
+            algorithm: SignatureAlgorithm::Md5,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 1 << 20,
+            retry: RetryPolicy::default(),
+            allow_plain_http: false,
+            bulk_concurrency: 4,
+            max_idle_per_host: 32,
+        }
+    }
+}
+
+impl<S, B> Client<S>
+where
+    S: tower::Service<http::Request<Full<Bytes>>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body + Send,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    /// The sans-IO core this client drives.
+    pub fn core(&self) -> &sendcloud_proto::Client {
+        &self.inner.core
+    }
+
+    /// The learned offset of the server's clock from this machine's, in ms.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.inner.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Sends a template SMS or MMS.
+    pub async fn send(&self, send: SendTemplate) -> Result<SendReceipt, Error> {
+        self.call(send).await
+    }
+
+    /// Sends a voice verification code.
+    pub async fn send_voice(&self, voice: SendVoice) -> Result<SendReceipt, Error> {
+        self.call(voice).await
+    }
+
+    /// Sends an SMS verification code.
+    pub async fn send_code(&self, code: SendCode) -> Result<SendReceipt, Error> {
+        self.call(code).await
+    }
+
+    /// Reads the server's clock, and keeps the offset for later requests.
+    pub async fn server_time(&self) -> Result<ServerTime, Error> {
+        let sent = local_now();
+        let t = Box::pin(self.call(GetServerTime)).await?;
+        let received = local_now();
+        self.inner
+            .clock_offset_ms
+            .store(clock_offset(t.0, sent, received), Ordering::Relaxed);
+        Ok(t)
+    }
+
+    /// Sends one template to any number of recipients, in batches of at most 2,000 with
+    /// sendRequestIds `{base_id}-{n}`, with up to `bulk_concurrency` batches in flight,
+    /// reading the numbers as it goes (memory stays bounded). `progress` sees the report
+    /// after each batch.
+    pub async fn send_bulk<I>(
+        &self,
+        template: BulkTemplate,
+        base_id: &str,
+        phones: I,
+        mut progress: impl FnMut(&BulkReport),
+    ) -> Result<BulkReport, Error>
+    where
+        I: IntoIterator<Item = Phone>,
+    {
+        let batches = Batches::new(template, base_id, phones)?;
+        let mut report = BulkReport::default();
+        let mut results = stream::iter(batches)
+            .map(|batch| async move {
+                let id = batch
+                    .request
+                    .send_request_id()
+                    .cloned()
+                    .expect("batches carry ids");
+                let recipients = batch.request.recipients().clone();
+                let result = self.call(batch.request).await;
+                (batch.index, id, recipients, batch.duplicates.len(), result)
+            })
+            .buffer_unordered(self.inner.bulk_concurrency);
+        while let Some((index, id, recipients, dups, result)) = results.next().await {
+            report.record(
+                index,
+                &id,
+                &recipients,
+                dups,
+                result.as_ref().map_err(|e| e as &dyn BatchError),
+            );
+            progress(&report);
+        }
+        Ok(report)
+    }
+
+    fn random(&self) -> u64 {
+        let mut h = self.inner.seed.build_hasher();
+        h.write_u64(self.inner.counter.fetch_add(1, Ordering::Relaxed));
+        h.finish()
+    }
+
+    fn jitter(&self) -> f64 {
+        (self.random() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn now(&self) -> Timestamp {
+        local_now().offset_by(self.clock_offset_ms())
+    }
+
+    /// Runs any endpoint through the retry policy.
+    pub async fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
+        let mut call = Call::new(endpoint, self.inner.retry, || {
+            generated_request_id(((self.random() as u128) << 64) | self.random() as u128)
+        });
+        loop {
+            let request = call.request(&self.inner.core, self.now())?;
+            let phone = if tracing::enabled!(tracing::Level::DEBUG) {
+                first_phone_masked(request.body())
+            } else {
+                String::new()
+            };
+            let span = tracing::debug_span!(
+                "sendcloud.request",
+                endpoint = E::PATH,
+                attempt = call.attempts(),
+                phone = %phone,
+            );
+            let started = std::time::Instant::now();
+            match self.exchange(request).instrument(span.clone()).await {
+                Ok(response) => {
+                    span.in_scope(|| {
+                        tracing::debug!(
+                            http_status = response.status().as_u16(),
+                            latency_ms = started.elapsed().as_millis() as u64,
+                            "answer"
+                        )
+                    });
+                    match call.on_response(&response, self.jitter()) {
+                        Next::Done(result) => return result.map_err(Error::from),
+                        Next::Retry(delay) => tokio::time::sleep(delay).await,
+                        Next::ResyncClock => {
+                            Box::pin(self.server_time()).await?;
+                            call.clock_resynced();
+                        }
+                    }
+                }
+                Err((kind, message)) => {
+                    span.in_scope(|| tracing::debug!(?kind, %message, "transport failure"));
+                    match call.on_transport_failure(kind, self.jitter()) {
+                        Some(delay) => tokio::time::sleep(delay).await,
+                        None => return Err(Error::Transport { kind, message }),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn exchange(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, (TransportFailure, String)> {
+        let (parts, body) = request.into_parts();
+        let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let service = self.inner.service.clone();
+        let limit = self.inner.max_response_bytes;
+        let work = async move {
+            let response = service
+                .oneshot(request)
+                .await
+                .map_err(|e| classify(e.into()))?;
+            let (parts, body) = response.into_parts();
+            let bytes = Limited::new(body, limit)
+                .collect()
+                .await
+                .map_err(|e| (TransportFailure::Io, format!("reading the answer: {e}")))?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, bytes))
+        };
+        match tokio::time::timeout(self.inner.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err((
+                TransportFailure::Timeout,
+                format!("no complete answer within {:?}", self.inner.timeout),
+            )),
+        }
+    }
+}
+
+/// The first recipient of a request body, masked, for logs.
+fn first_phone_masked(body: &[u8]) -> String {
+    sendcloud_proto::Form::decode(body)
+        .get("phone")
+        .map(|p| mask_phone(p.split(',').next().unwrap_or("")))
+        .unwrap_or_default()
+}
+
+fn classify(e: BoxError) -> (TransportFailure, String) {
+    let kind = match e.downcast_ref::<hyper_util::client::legacy::Error>() {
+        Some(le) if le.is_connect() => TransportFailure::Connect,
+        _ => TransportFailure::Io,
+    };
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    (kind, message)
+}
+
+/// This machine's clock as UNIX milliseconds.
+pub fn local_now() -> Timestamp {
+    Timestamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    )
+}
