@@ -12,7 +12,7 @@ use futures_util::stream::{self, StreamExt};
 use sendcloud_hyper::proto::{Phone, Recipients, SendTemplate, TemplateId, Vars};
 use sendcloud_hyper::Client;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
