@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod hook;
 pub mod server;
 
 pub use client::{Client, ClientBuilder, DefaultService, Error};

@@ -156,8 +156,29 @@ impl FaultState {
     }
 }
 
+/// What the sandbox's SMSHook delivery has done so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HookDeliveryStats {
+    /// Events the receiver answered with a 2xx.
+    pub delivered: u64,
+    /// Attempts that failed (no connection, or an answer other than 2xx).
+    pub failed_attempts: u64,
+    /// Events dropped after the last retry failed.
+    pub given_up: u64,
+}
+
+/// When the sandbox retries a failed SMSHook delivery: SendCloud retries up to 7 times
+/// over a day; the sandbox keeps the count and shortens the waits.
+pub fn default_hook_retry_schedule() -> Vec<Duration> {
+    [50, 200, 500, 1_000, 2_000, 5_000, 10_000]
+        .into_iter()
+        .map(Duration::from_millis)
+        .collect()
+}
+
 struct Shared {
     sandbox: Mutex<Sandbox>,
+    hook_stats: Mutex<HookDeliveryStats>,
     faults: Mutex<FaultState>,
     clock_skew_ms: AtomicI64,
     connections: AtomicU64,
@@ -203,6 +224,7 @@ impl SandboxServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             sandbox: Mutex::new(sandbox),
+            hook_stats: Mutex::new(HookDeliveryStats::default()),
             faults: Mutex::new(FaultState {
                 script: VecDeque::new(),
                 rates: FaultRates::default(),
@@ -303,6 +325,90 @@ impl SandboxServer {
     /// Makes the sandbox's clock run `ms` ahead of this machine's (negative: behind).
     pub fn set_clock_skew_ms(&self, ms: i64) {
         self.shared.clock_skew_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Posts every SMSHook event the sandbox queues to `url`, signed with the sandbox's hook
+    /// app key, as SendCloud would: form-encoded, retried by `retry_schedule` when the
+    /// receiver does not answer 2xx. Runs until the server stops.
+    pub fn deliver_hooks(&self, url: &str, retry_schedule: Vec<Duration>) {
+        let url = url.to_owned();
+        let shared = self.shared.clone();
+        let mut stopped = self.stop.subscribe();
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(https);
+        let schedule = Arc::new(retry_schedule);
+        let permits = Arc::new(tokio::sync::Semaphore::new(16));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    _ = stopped.changed() => break,
+                }
+                let events = lock(&shared.sandbox).take_hook_events();
+                for event in events {
+                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let (client, url, schedule, shared) = (
+                        client.clone(),
+                        url.clone(),
+                        schedule.clone(),
+                        shared.clone(),
+                    );
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        let mut attempt = 0;
+                        loop {
+                            let delivered = match event.to_request(&url) {
+                                Ok(req) => {
+                                    let (parts, body) = req.into_parts();
+                                    let req = http::Request::from_parts(
+                                        parts,
+                                        Full::new(Bytes::from(body)),
+                                    );
+                                    let sent = tokio::time::timeout(
+                                        Duration::from_secs(3),
+                                        client.request(req),
+                                    )
+                                    .await;
+                                    matches!(sent, Ok(Ok(ref r)) if r.status().is_success())
+                                }
+                                Err(_) => false,
+                            };
+                            let wait = {
+                                let mut stats = lock(&shared.hook_stats);
+                                if delivered {
+                                    stats.delivered += 1;
+                                    return;
+                                }
+                                stats.failed_attempts += 1;
+                                let wait = schedule.get(attempt).copied();
+                                if wait.is_none() {
+                                    stats.given_up += 1;
+                                }
+                                wait
+                            };
+                            let Some(wait) = wait else { return };
+                            attempt += 1;
+                            tokio::time::sleep(wait).await;
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    /// What the SMSHook delivery has done so far.
+    pub fn hook_delivery_stats(&self) -> HookDeliveryStats {
+        *lock(&self.shared.hook_stats)
     }
 
     fn faults(&self) -> MutexGuard<'_, FaultState> {
