@@ -4,6 +4,7 @@
 mod bulk;
 mod commands;
 mod csv;
+mod hook;
 mod output;
 mod serve;
 mod target;
@@ -75,6 +76,9 @@ enum Command {
     Explain(commands::ExplainArgs),
     /// Check the credentials, reachability and the clock, and say what is wrong
     Doctor,
+    /// SMSHook tools: verify a captured delivery webhook post
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Sandbox(a) => serve::run(g, a),
         Command::Explain(a) => commands::explain(g, a),
         Command::Doctor => commands::doctor(g),
+        Command::Hook(c) => hook::run(g, c),
     };
     match result {
         Ok(code) => ExitCode::from(code),
