@@ -12,3 +12,8 @@ pub mod server;
 
 pub use client::{Client, ClientBuilder, DefaultService, Error};
 pub use sendcloud_proto as proto;
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -52,6 +52,18 @@ pub mod values;
 pub mod vars;
 
 pub use api::code::{SendCode, SignRef};
+pub use api::data::{
+    ProcessFailedRow, ProcessFailedStats, RowKey, SendDayRow, SendDayStats, SendFailedRow,
+    SendFailedStats, Stats, StatsQuery,
+};
+pub use api::label::{DeleteLabel, GetLabel, LabelInfo, ListLabels, SaveLabel, UpdateLabel};
+pub use api::period::{Date, Paging, Period, ReportMsgType};
+pub use api::sign::{GetSign, ListSigns, SaveSign, SignInfo, SignType, UpdateSign};
+pub use api::status::{DeliveryState, StatusPage, StatusQuery, StatusRecord};
+pub use api::template::{
+    AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType,
+    SubmitTemplate, TemplateInfo, TemplateList, UpdateTemplate, VerifyState,
+};
 pub use api::send::SendTemplate;
 pub use api::timestamp::GetServerTime;
 pub use api::voice::SendVoice;
@@ -76,7 +88,3 @@ pub use values::{
 pub use vars::Vars;
 
 pub use http;
-
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
