@@ -326,17 +326,19 @@ where
                 attempt = call.attempts(),
                 phone = %phone,
             );
-            let started = std::time::Instant::now();
-            match self.exchange(request).instrument(span.clone()).await {
+            let started = tracing::enabled!(tracing::Level::DEBUG).then(std::time::Instant::now);
+            // Boxed: the exchange future is large, and moving it by value costs more than
+            // one allocation.
+            match Box::pin(self.exchange(request).instrument(span.clone())).await {
                 Ok(response) => {
                     span.in_scope(|| {
                         tracing::debug!(
                             http_status = response.status().as_u16(),
-                            latency_ms = started.elapsed().as_millis() as u64,
+                            latency_ms = started.map(|t| t.elapsed().as_millis() as u64),
                             "answer"
                         )
                     });
-                    match call.on_response(&response, self.jitter()) {
+                    match call.on_response(&response, || self.jitter()) {
                         Next::Done(result) => return result.map_err(Error::from),
                         Next::Retry(delay) => tokio::time::sleep(delay).await,
                         Next::ResyncClock => {
@@ -347,7 +349,7 @@ where
                 }
                 Err((kind, message)) => {
                     span.in_scope(|| tracing::debug!(?kind, %message, "transport failure"));
-                    match call.on_transport_failure(kind, self.jitter()) {
+                    match call.on_transport_failure(kind, || self.jitter()) {
                         Some(delay) => tokio::time::sleep(delay).await,
                         None => return Err(Error::Transport { kind, message }),
                     }

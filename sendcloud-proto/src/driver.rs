@@ -9,10 +9,10 @@
 //! // No sendRequestId given: the call fills one in, so its retries are safe.
 //! let mut call = Call::new(send, RetryPolicy::default(), || SendRequestId::new("sc-1").unwrap());
 //! let _request = call.request(&client, Timestamp(1))?;
-//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":501}"#), 0.0);
+//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":501}"#), || 0.0);
 //! assert!(matches!(next, Next::Retry(_)));
 //! let _again = call.request(&client, Timestamp(2))?;
-//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":400}"#), 0.0);
+//! let next = call.on_response(&http::Response::new(r#"{"result":false,"statusCode":400}"#), || 0.0);
 //! assert!(matches!(next, Next::Done(Ok(r)) if r.already_accepted));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -54,7 +54,7 @@ impl<E: Endpoint> Call<E> {
         policy: RetryPolicy,
         make_id: impl FnOnce() -> SendRequestId,
     ) -> Self {
-        if endpoint.send_request_id().is_none() {
+        if E::CARRIES_SEND_REQUEST_ID && endpoint.send_request_id().is_none() {
             endpoint.set_send_request_id(make_id());
         }
         Call {
@@ -101,24 +101,25 @@ impl<E: Endpoint> Call<E> {
         self.clock_resynced = true;
     }
 
-    fn context(&self, jitter: f64) -> AttemptContext {
+    fn context(&self, jitter: impl FnOnce() -> f64) -> AttemptContext {
         AttemptContext {
             attempt: self.attempt.max(1),
             idempotent: self.endpoint.is_idempotent(),
             clock_resynced: self.clock_resynced,
-            jitter,
+            jitter: jitter(),
         }
     }
 
-    /// Feeds the answer to the last request. `jitter` is a random number in `[0, 1)`.
+    /// Feeds the answer to the last request. `jitter` gives a random number in `[0, 1)`;
+    /// it is called only when a retry is considered.
     pub fn on_response<B: AsRef<[u8]>>(
         &mut self,
         response: &http::Response<B>,
-        jitter: f64,
+        jitter: impl FnOnce() -> f64,
     ) -> Next<E::Output> {
         let result = parse_response::<E, B>(response);
         let outcome = match &result {
-            Ok(_) => AttemptOutcome::Success,
+            Ok(_) => return Next::Done(result),
             Err(e) => AttemptOutcome::Error(e),
         };
         match self.policy.decide(&self.context(jitter), outcome) {
@@ -137,7 +138,7 @@ impl<E: Endpoint> Call<E> {
     pub fn on_transport_failure(
         &mut self,
         failure: TransportFailure,
-        jitter: f64,
+        jitter: impl FnOnce() -> f64,
     ) -> Option<Duration> {
         match self
             .policy

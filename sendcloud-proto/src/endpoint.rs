@@ -19,6 +19,9 @@ pub trait Endpoint {
     const SIGNED: bool = true;
     /// Whether sending the request twice is harmless by its nature (reads).
     const SAFE_TO_REPEAT: bool = false;
+    /// Whether the request can carry a `sendRequestId` (the send calls): a transport then
+    /// fills one in when the caller gave none, so that its retries are safe.
+    const CARRIES_SEND_REQUEST_ID: bool = false;
     /// What a successful answer decodes to.
     type Output;
 

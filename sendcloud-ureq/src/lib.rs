@@ -282,7 +282,7 @@ impl Client {
                         latency_ms = started.elapsed().as_millis() as u64,
                         "answer"
                     );
-                    match call.on_response(&response, self.jitter()) {
+                    match call.on_response(&response, || self.jitter()) {
                         Next::Done(result) => return result.map_err(Error::from),
                         Next::Retry(delay) => std::thread::sleep(delay),
                         Next::ResyncClock => {
@@ -293,7 +293,7 @@ impl Client {
                 }
                 Err((kind, message)) => {
                     tracing::debug!(?kind, %message, "transport failure");
-                    match call.on_transport_failure(kind, self.jitter()) {
+                    match call.on_transport_failure(kind, || self.jitter()) {
                         Some(delay) => std::thread::sleep(delay),
                         None => return Err(Error::Transport { kind, message }),
                     }

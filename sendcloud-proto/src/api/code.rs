@@ -89,6 +89,7 @@ impl SendCode {
 impl Endpoint for SendCode {
     const PATH: &'static str = "sendCode";
     const METHOD: Method = Method::POST;
+    const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
     fn params(&self, form: &mut Form) {

@@ -137,6 +137,7 @@ impl SendTemplate {
 impl Endpoint for SendTemplate {
     const PATH: &'static str = "send";
     const METHOD: Method = Method::POST;
+    const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
     fn params(&self, form: &mut Form) {

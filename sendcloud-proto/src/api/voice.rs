@@ -58,6 +58,7 @@ impl SendVoice {
 impl Endpoint for SendVoice {
     const PATH: &'static str = "sendVoice";
     const METHOD: Method = Method::POST;
+    const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
     fn params(&self, form: &mut Form) {
