@@ -24,8 +24,10 @@ use tracing::Instrument;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The default HTTP service: hyper-util's pooled client over rustls (ring, Mozilla roots).
-pub type DefaultService =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type DefaultService = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<crate::proxy::ProxyConnector>,
+    Full<Bytes>,
+>;
 
 pub use sendcloud_proto::transport::ClientError as Error;
 
@@ -43,6 +45,7 @@ pub struct ClientBuilder {
     allow_plain_http: bool,
     bulk_concurrency: usize,
     max_idle_per_host: usize,
+    proxy: Option<Option<String>>,
 }
 
 impl ClientBuilder {
@@ -88,6 +91,14 @@ impl ClientBuilder {
         self
     }
 
+    /// An HTTP proxy (`http://[user:password@]host:port`) to tunnel through, or `None` for
+    /// none. By default the proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an `http://`
+    /// base URL), unless `NO_PROXY` names the host.
+    pub fn proxy(mut self, url: Option<String>) -> Self {
+        self.proxy = Some(url);
+        self
+    }
+
     fn core(&self) -> Result<sendcloud_proto::Client, Error> {
         let credentials = Credentials::new(self.sms_user.clone(), self.sms_key.expose())?;
         let core = sendcloud_proto::Client::new(credentials)
@@ -104,11 +115,19 @@ impl ClientBuilder {
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(self.connect_timeout));
+        let proxy = match &self.proxy {
+            Some(explicit) => explicit.clone(),
+            None => {
+                sendcloud_proto::transport::proxy_for(&self.base_url, |k| std::env::var(k).ok())
+            }
+        };
+        let connector =
+            crate::proxy::ProxyConnector::new(http, proxy.as_deref()).map_err(Error::Config)?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(connector);
         let service = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(self.max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -200,6 +219,7 @@ impl Client<DefaultService> {
             allow_plain_http: false,
             bulk_concurrency: 4,
             max_idle_per_host: 32,
+            proxy: None,
         }
     }
 }

@@ -6,8 +6,10 @@
 //! the client is generic over a tower `Service` so that you can add your own middleware.
 #![deny(missing_docs)]
 
+mod beyond;
 pub mod client;
 pub mod hook;
+pub mod proxy;
 pub mod server;
 
 pub use client::{Client, ClientBuilder, DefaultService, Error};

@@ -317,3 +317,29 @@ async fn bulk_100k_with_faults_loses_nothing_and_sends_nothing_twice() {
     assert_eq!(seen.len() as u64, n, "every recipient is in the outbox");
     assert!(seen.values().all(|&k| k == 1), "and none twice");
 }
+
+#[tokio::test]
+async fn sends_go_through_a_configured_proxy() {
+    let server = sandbox().await;
+    let proxy = sendcloud_hyper::server::TunnelProxy::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let proxy_url = proxy.url().replace("http://", "http://user:p%40ss@");
+    let c = Client::builder("sandbox-user", "sandbox-key")
+        .base_url(server.base_url())
+        .proxy(Some(proxy_url))
+        .build()
+        .unwrap();
+    c.send(code_send("13800000011", "1234")).await.unwrap();
+    let tunnels = proxy.tunnels();
+    assert_eq!(tunnels.len(), 1);
+    assert_eq!(tunnels[0].0, server.addr().to_string());
+    // user:p@ss
+    assert_eq!(tunnels[0].1.as_deref(), Some("Basic dXNlcjpwQHNz"));
+    assert_eq!(server.sandbox().outbox().len(), 1);
+    let e = Client::builder("u", "k")
+        .proxy(Some("socks5://nope".into()))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+}

@@ -111,3 +111,71 @@ pub fn check_scheme(base_url: &str, allow_plain_http: bool) -> Result<(), Client
     }
     Ok(())
 }
+
+/// Whether a request to `host` should go through the proxy, given a `NO_PROXY` list
+/// (comma-separated host names or domain suffixes; `*` matches every host; a leading `.`
+/// is optional; ports are ignored).
+///
+/// ```
+/// use sendcloud_proto::transport::proxy_applies;
+/// assert!(proxy_applies("api.sendcloud.net", ""));
+/// assert!(!proxy_applies("api.sendcloud.net", "localhost, .sendcloud.net"));
+/// assert!(!proxy_applies("127.0.0.1", "127.0.0.1:8080"));
+/// assert!(!proxy_applies("anything", "*"));
+/// assert!(proxy_applies("notsendcloud.net", "sendcloud.net"));
+/// ```
+pub fn proxy_applies(host: &str, no_proxy: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    for entry in no_proxy.split(',') {
+        let entry = entry.trim().to_ascii_lowercase();
+        let entry = match entry.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => {
+                h.to_owned()
+            }
+            _ => entry,
+        };
+        let entry = entry.trim_start_matches('.');
+        if entry.is_empty() {
+            continue;
+        }
+        if entry == "*" || host == entry || host.ends_with(&format!(".{entry}")) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The proxy for `base_url` from environment variables, read through `var` (so that this
+/// stays free of IO): `HTTPS_PROXY` (for an `http://` base URL, `HTTP_PROXY` first), each
+/// also in lower case, unless `NO_PROXY` / `no_proxy` excludes the host.
+///
+/// ```
+/// use sendcloud_proto::transport::proxy_for;
+/// let env = |k: &str| match k {
+///     "HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
+///     "NO_PROXY" => Some("localhost,127.0.0.1".to_owned()),
+///     _ => None,
+/// };
+/// assert_eq!(proxy_for("https://api.sendcloud.net/smsapi", env).as_deref(), Some("http://proxy:3128"));
+/// assert_eq!(proxy_for("http://127.0.0.1:8025/smsapi", env), None);
+/// ```
+pub fn proxy_for(base_url: &str, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let get = |upper: &str| {
+        var(upper)
+            .or_else(|| var(&upper.to_ascii_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let uri: http::Uri = base_url.parse().ok()?;
+    let proxy = match uri.scheme_str() {
+        Some("http") => get("HTTP_PROXY").or_else(|| get("HTTPS_PROXY")),
+        _ => get("HTTPS_PROXY"),
+    }?;
+    let no_proxy = get("NO_PROXY").unwrap_or_default();
+    if !proxy_applies(uri.host()?, &no_proxy) {
+        return None;
+    }
+    Some(proxy.trim().to_owned())
+}

@@ -20,6 +20,8 @@
 //! ```
 #![deny(missing_docs)]
 
+mod beyond;
+
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -47,7 +49,7 @@ pub struct ClientBuilder {
     max_response_bytes: u64,
     retry: RetryPolicy,
     allow_plain_http: bool,
-    proxy: Option<String>,
+    proxy: Option<Option<String>>,
 }
 
 impl ClientBuilder {
@@ -88,9 +90,11 @@ impl ClientBuilder {
         self.allow_plain_http = yes;
         self
     }
-    /// An HTTP(S) proxy URL (default: `HTTPS_PROXY` / `https_proxy` when set).
+    /// An HTTP(S) proxy URL, or `None` for none. By default the proxy comes from
+    /// `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` base URL), unless `NO_PROXY` names the
+    /// host.
     pub fn proxy(mut self, url: Option<String>) -> Self {
-        self.proxy = url;
+        self.proxy = Some(url);
         self
     }
 
@@ -101,7 +105,13 @@ impl ClientBuilder {
             .with_base_url(&self.base_url)?
             .with_algorithm(self.algorithm);
         check_scheme(core.base_url(), self.allow_plain_http)?;
-        let proxy = match &self.proxy {
+        let proxy_url = match &self.proxy {
+            Some(explicit) => explicit.clone(),
+            None => {
+                sendcloud_proto::transport::proxy_for(core.base_url(), |k| std::env::var(k).ok())
+            }
+        };
+        let proxy = match &proxy_url {
             Some(p) => Some(ureq::Proxy::new(p).map_err(|e| Error::Config(format!("proxy: {e}")))?),
             None => None,
         };
@@ -162,10 +172,7 @@ impl Client {
             max_response_bytes: 1 << 20,
             retry: RetryPolicy::default(),
             allow_plain_http: false,
-            proxy: std::env::var("HTTPS_PROXY")
-                .or_else(|_| std::env::var("https_proxy"))
-                .ok()
-                .filter(|p| !p.is_empty()),
+            proxy: None,
         }
     }
 

@@ -270,3 +270,22 @@ fn bulk_100k_with_faults_loses_nothing_and_sends_nothing_twice() {
     assert_eq!(seen.len() as u64, n);
     assert!(seen.values().all(|&k| k == 1));
 }
+
+#[test]
+fn sends_go_through_a_configured_proxy() {
+    let s = sandbox();
+    let proxy = s
+        ._rt
+        .block_on(sendcloud_hyper::server::TunnelProxy::bind("127.0.0.1:0"))
+        .unwrap();
+    let c = Client::builder("sandbox-user", "sandbox-key")
+        .base_url(s.server.base_url())
+        .proxy(Some(proxy.url()))
+        .build()
+        .unwrap();
+    c.send(code_send("13800000011", "1234")).unwrap();
+    let tunnels = proxy.tunnels();
+    assert_eq!(tunnels.len(), 1, "{tunnels:?}");
+    assert_eq!(tunnels[0].0, s.server.addr().to_string());
+    assert_eq!(s.server.sandbox().outbox().len(), 1);
+}
