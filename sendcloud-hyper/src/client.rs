@@ -354,6 +354,9 @@ where
                     span.in_scope(|| {
                         tracing::debug!(
                             http_status = response.status().as_u16(),
+                            status_code = sendcloud_proto::Envelope::decode(response.body())
+                                .ok()
+                                .map(|e| e.status.code()),
                             latency_ms = started.map(|t| t.elapsed().as_millis() as u64),
                             "answer"
                         )

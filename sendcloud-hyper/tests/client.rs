@@ -343,3 +343,59 @@ async fn sends_go_through_a_configured_proxy() {
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)), "{e}");
 }
+
+/// Collects what tracing writes, for the log test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn traces_mask_phones_and_never_show_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        rt.block_on(async {
+            let server = sandbox().await;
+            server.script_faults([Fault::Error501]);
+            let c = client(&server);
+            c.send(code_send("13812345678", "1234")).await.unwrap();
+        })
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("sendcloud.request"), "{logs}");
+    assert!(
+        logs.contains("endpoint=\"send\"") || logs.contains("endpoint=send"),
+        "{logs}"
+    );
+    assert!(logs.contains("attempt=2"), "the retry is traced: {logs}");
+    assert!(
+        logs.contains("status_code=501"),
+        "the API status is traced: {logs}"
+    );
+    assert!(logs.contains("status_code=200"), "{logs}");
+    assert!(logs.contains("latency_ms="), "{logs}");
+    assert!(logs.contains("138******78"), "masked: {logs}");
+    assert!(
+        !logs.contains("13812345678"),
+        "never the whole number: {logs}"
+    );
+    assert!(!logs.contains("sandbox-key"), "never the key: {logs}");
+}

@@ -286,6 +286,9 @@ impl Client {
                 Ok(response) => {
                     tracing::debug!(
                         http_status = response.status().as_u16(),
+                        status_code = sendcloud_proto::Envelope::decode(response.body())
+                            .ok()
+                            .map(|e| e.status.code()),
                         latency_ms = started.elapsed().as_millis() as u64,
                         "answer"
                     );
