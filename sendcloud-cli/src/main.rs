@@ -1,6 +1,7 @@
 //! `sendcloud`: send SMS, voice and code messages through SendCloud from the command line,
 //! or through a sandbox on this machine when no credentials are set.
 
+mod beyond;
 mod bulk;
 mod commands;
 mod csv;
@@ -79,6 +80,10 @@ enum Command {
     /// SMSHook tools: verify a captured delivery webhook post
     #[command(subcommand)]
     Hook(hook::HookCommand),
+    /// Show what became of sent messages (delivered, failed and why)
+    Status(beyond::StatusArgs),
+    /// List, show, add, change, delete and submit message templates
+    Templates(beyond::TemplatesArgs),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +107,8 @@ fn main() -> ExitCode {
         Command::Explain(a) => commands::explain(g, a),
         Command::Doctor => commands::doctor(g),
         Command::Hook(c) => hook::run(g, c),
+        Command::Status(a) => beyond::status(g, a),
+        Command::Templates(a) => beyond::templates(g, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -58,13 +58,13 @@ pub use api::data::{
 };
 pub use api::label::{DeleteLabel, GetLabel, LabelInfo, ListLabels, SaveLabel, UpdateLabel};
 pub use api::period::{Date, Paging, Period, ReportMsgType};
+pub use api::send::SendTemplate;
 pub use api::sign::{GetSign, ListSigns, SaveSign, SignInfo, SignType, UpdateSign};
 pub use api::status::{DeliveryState, StatusPage, StatusQuery, StatusRecord};
 pub use api::template::{
-    AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType,
-    SubmitTemplate, TemplateInfo, TemplateList, UpdateTemplate, VerifyState,
+    AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType, SubmitTemplate,
+    TemplateInfo, TemplateList, UpdateTemplate, VerifyState,
 };
-pub use api::send::SendTemplate;
 pub use api::timestamp::GetServerTime;
 pub use api::voice::SendVoice;
 pub use batch::{Batch, BatchError, Batches, BulkReport, BulkTemplate, FailedBatch};

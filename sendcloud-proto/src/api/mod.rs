@@ -1,7 +1,14 @@
 //! One module per API call.
 
 pub mod code;
+pub mod data;
+pub mod label;
+mod lenient;
+pub mod period;
 pub mod send;
+pub mod sign;
+pub mod status;
+pub mod template;
 pub mod timestamp;
 pub mod voice;
 

@@ -32,7 +32,9 @@
 //! `POST /smsapi/send`, `POST /smsapi/sendVoice`, `POST /smsapi/sendCode` and
 //! `GET /smsapi/timestamp/get` (each also without the `/smsapi` prefix), plus
 //! `GET /outbox` (the HTML page of [`Sandbox::outbox_html`]) and `GET /outbox.json`
-//! ([`Sandbox::outbox_json`]). Parameters come from the form-encoded body and the query
+//! ([`Sandbox::outbox_json`]). The calls beyond sending (`status/query`, `template/*`,
+//! `sign/*`, `label/*`, `data/*`) are described in [`manage`] and [`reports`].
+//! Parameters come from the form-encoded body and the query
 //! string (the body wins). Another path is HTTP 404, another method HTTP 405; every API
 //! outcome is HTTP 200 with `{"result","statusCode","message","info"}`.
 //!
@@ -99,7 +101,9 @@
 mod config;
 mod hook_queue;
 mod limits;
+mod manage;
 mod outbox;
+mod reports;
 
 use std::fmt;
 
@@ -135,6 +139,7 @@ pub struct Sandbox {
     accepted: u64,
     hook_counter: u64,
     last_sweep: u64,
+    registry: manage::Registry,
 }
 
 impl fmt::Debug for Sandbox {
@@ -160,6 +165,8 @@ enum Route {
     Timestamp,
     OutboxHtml,
     OutboxJson,
+    /// Status, statistics, templates, sign names and labels (see [`manage`]).
+    Manage(manage::Call),
 }
 
 fn route(path: &str) -> Option<Route> {
@@ -175,7 +182,7 @@ fn route(path: &str) -> Option<Route> {
         "/timestamp/get" => Route::Timestamp,
         "/outbox" => Route::OutboxHtml,
         "/outbox.json" => Route::OutboxJson,
-        _ => return None,
+        other => return manage::Call::from_path(other).map(Route::Manage),
     })
 }
 
@@ -462,6 +469,7 @@ impl Sandbox {
             accepted: 0,
             hook_counter: 0,
             last_sweep: 0,
+            registry: manage::Registry::default(),
         }
     }
 
@@ -576,6 +584,11 @@ impl Sandbox {
                     return wrong_method("POST", method);
                 }
             }
+            Route::Manage(_) => {
+                if method != http::Method::POST && method != http::Method::GET {
+                    return wrong_method("GET, POST", method);
+                }
+            }
         }
         let mut params = Form::decode(request.uri().query().unwrap_or("").as_bytes());
         for (k, v) in Form::decode(request.body().as_ref()).iter() {
@@ -586,6 +599,7 @@ impl Sandbox {
             Ok(account) => match route {
                 Route::Send => self.send(&params, account, now_ms),
                 Route::Voice => self.send_voice(&params, account, now_ms),
+                Route::Manage(call) => self.manage(call, &params, account, now_ms),
                 _ => self.send_code(&params, account, now_ms),
             },
         };

@@ -1,0 +1,387 @@
+//! `sendcloud status` (what became of sent messages) and `sendcloud templates` (the
+//! template registry: list, get, add, update, delete, submit).
+
+use clap::{ArgGroup, Args, Subcommand};
+use sendcloud_proto::{
+    AddTemplate, Date, Paging, Period, Phone, ReportMsgType, SignPosition, SmsType, StatusQuery,
+    TemplateId, TemplateInfo, UpdateTemplate, ValidationError, VerifyState,
+};
+use sendcloud_ureq::Error as ClientError;
+use serde_json::{json, Value};
+
+use crate::output::{client_failure, Failure, OK};
+use crate::target::Target;
+use crate::Global;
+
+fn invalid(e: ValidationError) -> Failure {
+    client_failure(&ClientError::Proto(e.into()), None)
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("period").args(["days", "from"])))]
+pub struct StatusArgs {
+    /// Only messages to this number (repeat for more; at most 100 numbers and ids in all)
+    #[arg(long = "phone", value_name = "PHONE")]
+    phones: Vec<String>,
+    /// Only this message (repeat for more)
+    #[arg(long = "sms-id", value_name = "SMSID")]
+    sms_ids: Vec<String>,
+    /// The last N days, today included (1 to 30) [default: 1, today]
+    #[arg(long, value_name = "N")]
+    days: Option<u32>,
+    /// The first day, yyyy-MM-dd (with --to; at most 30 days)
+    #[arg(long, value_name = "DATE", requires = "to")]
+    from: Option<String>,
+    /// The last day, yyyy-MM-dd
+    #[arg(long, value_name = "DATE", requires = "from")]
+    to: Option<String>,
+    /// Only messages of this template
+    #[arg(long, value_name = "ID")]
+    template: Option<u64>,
+    /// Only messages of this type: sms, mms, international or voice
+    #[arg(long = "type", value_name = "TYPE")]
+    msg_type: Option<String>,
+    /// Skip this many messages (paging)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    start: u32,
+    /// Show at most this many messages (1 to 100)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    limit: u32,
+}
+
+fn parse_date(field: &'static str, s: &str) -> Result<Date, Failure> {
+    Date::parse(s).map_err(|e| invalid(ValidationError::new(field, e.rule)))
+}
+
+fn status_query(a: &StatusArgs) -> Result<StatusQuery, Failure> {
+    let period = match (&a.from, &a.to, a.days) {
+        (Some(from), Some(to), _) => {
+            Period::between(parse_date("from", from)?, parse_date("to", to)?).map_err(invalid)?
+        }
+        (_, _, Some(n)) => Period::last_days(n).map_err(invalid)?,
+        _ => Period::today(),
+    };
+    let phones = a
+        .phones
+        .iter()
+        .map(|p| Phone::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    let mut q = StatusQuery::new(period)
+        .map_err(invalid)?
+        .with_phones(phones)
+        .map_err(invalid)?
+        .with_sms_ids(&a.sms_ids)
+        .map_err(invalid)?
+        .with_paging(Paging::new(a.start, a.limit).map_err(invalid)?);
+    if let Some(t) = a.template {
+        q = q.with_template(TemplateId::new(t).map_err(invalid)?);
+    }
+    if let Some(t) = &a.msg_type {
+        q = q.with_msg_type(ReportMsgType::parse(t).map_err(invalid)?);
+    }
+    Ok(q)
+}
+
+pub fn status(g: &Global, a: &StatusArgs) -> Result<u8, Failure> {
+    let query = status_query(a)?;
+    let target = Target::connect(g)?;
+    let page = target
+        .client
+        .status_query(query)
+        .map_err(|e| client_failure(&e, None))?;
+    target.note("asked");
+    if g.json {
+        let records: Vec<Value> = page
+            .records
+            .iter()
+            .map(|r| {
+                json!({
+                    "sms_id": r.sms_id,
+                    "phone": r.receiver,
+                    "state": format!("{:?}", r.state()).to_lowercase(),
+                    "status": r.status,
+                    "status_code": r.status_code.map(|s| s.code()),
+                    "template_id": r.template_id,
+                    "template_name": r.template_name,
+                    "request_time": r.request_time,
+                    "update_time": r.update_time,
+                    "log": r.send_log,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "ok": true,
+                "total": page.total,
+                "records": records,
+                "sandbox": target.is_sandbox(),
+            })
+        );
+        return Ok(OK);
+    }
+    if page.records.is_empty() {
+        println!("No messages match ({} in all).", page.total);
+        return Ok(OK);
+    }
+    println!(
+        "{} message(s) match; showing {}:",
+        page.total,
+        page.records.len()
+    );
+    for r in &page.records {
+        let code = r
+            .status_code
+            .map(|s| format!(" {}", s.code()))
+            .unwrap_or_default();
+        println!(
+            "  {}  {}  {}{}  {}",
+            r.request_time, r.receiver, r.status, code, r.sms_id
+        );
+        if !r.send_log.is_empty() && r.status_code.is_some_and(|s| s.code() != 200) {
+            println!("      {}", r.send_log);
+        }
+    }
+    Ok(OK)
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    #[command(subcommand)]
+    command: TemplatesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum TemplatesCommand {
+    /// List the templates
+    List {
+        /// Only templates in this review state: pending, approved or rejected
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+    },
+    /// Show one template
+    Get {
+        /// The template id
+        id: u64,
+    },
+    /// Add a template (it is pending until submitted and approved)
+    Add(TemplateFields),
+    /// Change a template (it goes back to review)
+    Update {
+        /// The template id
+        id: u64,
+        #[command(flatten)]
+        fields: UpdateFields,
+    },
+    /// Delete a template
+    Delete {
+        /// The template id
+        id: u64,
+    },
+    /// Submit a template for review
+    Submit {
+        /// The template id
+        id: u64,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TemplateFields {
+    /// The template's name (unique)
+    #[arg(long)]
+    name: String,
+    /// The text, with %name% placeholders, without the sign name
+    #[arg(long)]
+    text: String,
+    /// The sign name SendCloud shows in 【】
+    #[arg(long, value_name = "NAME")]
+    sign: String,
+    /// What the messages are: code, notice or marketing
+    #[arg(long = "type", value_name = "TYPE", default_value = "code")]
+    sms_type: String,
+    /// Put the sign name after the text instead of before it
+    #[arg(long)]
+    suffix: bool,
+}
+
+#[derive(Args, Debug)]
+struct UpdateFields {
+    /// The template's name (SendCloud needs it on every update)
+    #[arg(long)]
+    name: String,
+    /// A new text (the text stays as it is when left out)
+    #[arg(long)]
+    text: Option<String>,
+    /// The sign name
+    #[arg(long, value_name = "NAME")]
+    sign: String,
+    /// What the messages are: code, notice or marketing
+    #[arg(long = "type", value_name = "TYPE", default_value = "code")]
+    sms_type: String,
+    /// Put the sign name after the text instead of before it
+    #[arg(long)]
+    suffix: bool,
+}
+
+fn position(suffix: bool) -> SignPosition {
+    if suffix {
+        SignPosition::Suffix
+    } else {
+        SignPosition::Prefix
+    }
+}
+
+fn template_json(t: &TemplateInfo) -> Value {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "content": t.content,
+        "verify": t.verify,
+        "state": t.verify_state().map(|s| format!("{s:?}").to_lowercase()),
+        "sms_type": t.sms_type,
+        "msg_type": t.msg_type,
+        "create_time": t.create_time,
+        "update_time": t.update_time,
+    })
+}
+
+fn print_template(t: &TemplateInfo) {
+    let state = t
+        .verify_state()
+        .map_or_else(|| t.verify.clone(), |s| format!("{s:?}").to_lowercase());
+    println!("  {:>5}  {}  [{}]  {}", t.id, t.name, state, t.content);
+}
+
+fn id(n: u64) -> Result<TemplateId, Failure> {
+    TemplateId::new(n).map_err(invalid)
+}
+
+pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
+    // Inputs are checked before anything is started.
+    enum Job {
+        List(sendcloud_proto::ListTemplates),
+        Get(TemplateId),
+        Add(AddTemplate),
+        Update(UpdateTemplate),
+        Delete(TemplateId),
+        Submit(TemplateId),
+    }
+    let job = match &a.command {
+        TemplatesCommand::List { state } => {
+            let verify = match state.as_deref() {
+                None => None,
+                Some(s) => Some(VerifyState::parse(s).ok_or_else(|| {
+                    Failure::usage(
+                        format!("--state {s:?} is not a review state"),
+                        "Use --state pending, approved or rejected.",
+                    )
+                })?),
+            };
+            Job::List(sendcloud_proto::ListTemplates { verify })
+        }
+        TemplatesCommand::Get { id: n } => Job::Get(id(*n)?),
+        TemplatesCommand::Add(f) => Job::Add(
+            AddTemplate::new(
+                &f.name,
+                &f.text,
+                &f.sign,
+                SmsType::parse(&f.sms_type).map_err(invalid)?,
+            )
+            .map_err(invalid)?
+            .with_sign_position(position(f.suffix)),
+        ),
+        TemplatesCommand::Update { id: n, fields: f } => {
+            let mut u = UpdateTemplate::new(
+                id(*n)?,
+                &f.name,
+                &f.sign,
+                SmsType::parse(&f.sms_type).map_err(invalid)?,
+            )
+            .map_err(invalid)?
+            .with_sign_position(position(f.suffix));
+            if let Some(t) = &f.text {
+                u = u.with_text(t).map_err(invalid)?;
+            }
+            Job::Update(u)
+        }
+        TemplatesCommand::Delete { id: n } => Job::Delete(id(*n)?),
+        TemplatesCommand::Submit { id: n } => Job::Submit(id(*n)?),
+    };
+    let target = Target::connect(g)?;
+    let c = &target.client;
+    let fail = |e: ClientError| client_failure(&e, None);
+    let (value, lines): (Value, Vec<String>) = match job {
+        Job::List(l) => {
+            let list = c.templates(l).map_err(fail)?;
+            target.note("asked");
+            if !g.json {
+                println!("{} template(s):", list.total);
+                for t in &list.templates {
+                    print_template(t);
+                }
+            }
+            let ts: Vec<Value> = list.templates.iter().map(template_json).collect();
+            (json!({ "total": list.total, "templates": ts }), Vec::new())
+        }
+        Job::Get(i) => {
+            let t = c.template(i).map_err(fail)?;
+            target.note("asked");
+            if !g.json {
+                print_template(&t);
+            }
+            (json!({ "template": template_json(&t) }), Vec::new())
+        }
+        Job::Add(add) => {
+            let new = c.add_template(add).map_err(fail)?;
+            target.note("asked");
+            (
+                json!({ "id": new.get() }),
+                vec![
+                    format!("Added template {new}."),
+                    format!("Submit it for review with: sendcloud templates submit {new}"),
+                ],
+            )
+        }
+        Job::Update(u) => {
+            let i = u.id();
+            c.update_template(u).map_err(fail)?;
+            target.note("asked");
+            (
+                json!({ "id": i.get() }),
+                vec![format!(
+                    "Updated template {i}; it goes back to review (sendcloud templates submit {i})."
+                )],
+            )
+        }
+        Job::Delete(i) => {
+            c.delete_template(i).map_err(fail)?;
+            target.note("asked");
+            (
+                json!({ "id": i.get() }),
+                vec![format!("Deleted template {i}.")],
+            )
+        }
+        Job::Submit(i) => {
+            c.submit_template(i).map_err(fail)?;
+            target.note("asked");
+            (
+                json!({ "id": i.get() }),
+                vec![format!("Submitted template {i} for review.")],
+            )
+        }
+    };
+    if g.json {
+        let mut v = value;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("ok".into(), json!(true));
+            o.insert("sandbox".into(), json!(target.is_sandbox()));
+        }
+        println!("{v}");
+    } else {
+        for l in lines {
+            println!("{l}");
+        }
+    }
+    Ok(OK)
+}

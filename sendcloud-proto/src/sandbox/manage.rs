@@ -1,0 +1,748 @@
+//! The sandbox's side of the calls beyond sending: templates, sign names and labels that
+//! the API creates, changes and deletes, and (in [`super::reports`]) delivery status and
+//! statistics from the outbox.
+//!
+//! # Paths
+//! `status/query`, `template/get|list|addsms|submitsms|updatesms|deletesms`,
+//! `sign/get|list|save|update`, `label/get|list|save|update|delete`, `data/sendDay`,
+//! `data/processFailed`, `data/sendFailed` (each with or without `/smsapi`), by GET or
+//! POST, signed like every call (rules 1 to 3 of the [module documentation](super)).
+//! A missing or malformed parameter is 482; a template that does not exist is 431.
+//!
+//! # Templates
+//! The templates of the configuration and those added with `template/addsms` share one
+//! registry (ids go on from the largest ever used). A template added through the API is
+//! stored as its text with the sign name in 【】 before it (`signPositionStr` 0) or after
+//! it (1), and is **pending**: sending it gets 432. It becomes approved
+//! - when `template/submitsms` submits it and [`Sandbox::approve_on_submit`] is on (the
+//!   default): it is approved at once, and a `templateVerify` hook event (verify result 1)
+//!   is queued;
+//! - or by [`Sandbox::approve_template`], e.g. after a submit with approve-on-submit off;
+//! - templates listed in the configuration keep their configured `approved`.
+//!
+//! `template/updatesms` sends a template back to review (pending, not submitted), as
+//! SendCloud does; `template/deletesms` removes it (sending it then gets 431). Names are
+//! unique. `template/list` filters with `isVerifyStr` 0 (pending) or 1 (approved); the
+//! sandbox never rejects a template, so -1 lists none.
+//!
+//! # Sign names and labels
+//! `sign/save` adds a sign name that `sendCode` can use at once (the sandbox approves sign
+//! names immediately); `sign/update` renames one. Labels live only in the sandbox:
+//! `label/save|update|delete` keep them, `label/get|list` read them (`labelId` or `id`,
+//! `labelName`). Names are unique.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{clip, param, Reply, Sandbox, SignName, Template, TemplateKind};
+use crate::api::period::{check_text, Date};
+use crate::api::template::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
+use crate::form::Form;
+use crate::status::StatusCode;
+
+/// A call beyond sending, by its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Call {
+    StatusQuery,
+    TemplateGet,
+    TemplateList,
+    TemplateAdd,
+    TemplateSubmit,
+    TemplateUpdate,
+    TemplateDelete,
+    SignGet,
+    SignList,
+    SignSave,
+    SignUpdate,
+    LabelGet,
+    LabelList,
+    LabelSave,
+    LabelUpdate,
+    LabelDelete,
+    SendDay,
+    ProcessFailed,
+    SendFailed,
+}
+
+impl Call {
+    /// The call a path (without `/smsapi`) names.
+    pub(super) fn from_path(path: &str) -> Option<Call> {
+        Some(match path {
+            "/status/query" => Call::StatusQuery,
+            "/template/get" => Call::TemplateGet,
+            "/template/list" => Call::TemplateList,
+            "/template/addsms" => Call::TemplateAdd,
+            "/template/submitsms" => Call::TemplateSubmit,
+            "/template/updatesms" => Call::TemplateUpdate,
+            "/template/deletesms" => Call::TemplateDelete,
+            "/sign/get" => Call::SignGet,
+            "/sign/list" => Call::SignList,
+            "/sign/save" => Call::SignSave,
+            "/sign/update" => Call::SignUpdate,
+            "/label/get" => Call::LabelGet,
+            "/label/list" => Call::LabelList,
+            "/label/save" => Call::LabelSave,
+            "/label/update" => Call::LabelUpdate,
+            "/label/delete" => Call::LabelDelete,
+            "/data/sendDay" => Call::SendDay,
+            "/data/processFailed" => Call::ProcessFailed,
+            "/data/sendFailed" => Call::SendFailed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+struct TemplateMeta {
+    name: String,
+    /// The text without the sign name.
+    body: String,
+    sign_name: String,
+    sign_position: u8,
+    sms_type: u8,
+    submitted: bool,
+    created: u64,
+    updated: u64,
+}
+
+#[derive(Clone, Debug)]
+struct SignMeta {
+    sign_type: u8,
+    created: u64,
+    updated: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Label {
+    name: String,
+    created: u64,
+    updated: u64,
+}
+
+/// What the management calls keep beside the configuration.
+#[derive(Clone, Debug)]
+pub(super) struct Registry {
+    templates: BTreeMap<u64, TemplateMeta>,
+    signs: BTreeMap<u64, SignMeta>,
+    labels: BTreeMap<u64, Label>,
+    last_template_id: u64,
+    last_label_id: u64,
+    approve_on_submit: bool,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            templates: BTreeMap::new(),
+            signs: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            last_template_id: 0,
+            last_label_id: 0,
+            approve_on_submit: true,
+        }
+    }
+}
+
+/// A refusal for a missing or malformed parameter (482).
+pub(super) fn bad(detail: impl std::fmt::Display) -> Reply {
+    Reply::refuse(StatusCode::PhoneAndVarsInvalid, detail)
+}
+
+/// A required parameter.
+pub(super) fn required<'a>(p: &'a Form, name: &str) -> Result<&'a str, Reply> {
+    param(p, name).ok_or_else(|| bad(format!("{name} is missing")))
+}
+
+/// A positive id parameter (the first of `names` that is given).
+fn id_param(p: &Form, names: &[&str]) -> Result<u64, Reply> {
+    let raw = names
+        .iter()
+        .find_map(|n| param(p, n))
+        .ok_or_else(|| bad(format!("{} is missing", names[0])))?;
+    raw.parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        bad(format!(
+            "{} must be a positive integer, not {:?}",
+            names[0],
+            clip(raw, 32)
+        ))
+    })
+}
+
+/// A small-number parameter with allowed values, or its default when missing.
+fn choice(p: &Form, name: &str, allowed: &[u8], default: Option<u8>) -> Result<u8, Reply> {
+    match param(p, name) {
+        None => default.ok_or_else(|| bad(format!("{name} is missing"))),
+        Some(v) => v
+            .parse::<u8>()
+            .ok()
+            .filter(|x| allowed.contains(x))
+            .ok_or_else(|| {
+                bad(format!(
+                    "{name} must be one of {allowed:?}, not {:?}",
+                    clip(v, 16)
+                ))
+            }),
+    }
+}
+
+fn checked(field: &'static str, v: &str, max: usize) -> Result<String, Reply> {
+    check_text(field, v, max).map_err(bad)
+}
+
+fn checked_sign(v: &str) -> Result<String, Reply> {
+    crate::api::template::sign_name(v).map_err(bad)
+}
+
+/// `yyyy-MM-dd HH:mm:ss` (UTC) of a UNIX time in ms.
+pub(super) fn date_time(ms: u64) -> String {
+    let secs = ms / 1000 % 86_400;
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        Date::from_unix_millis(ms),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+const SMS_TYPES: [&str; 3] = ["验证码", "行业通知", "营销"];
+
+/// Splits a stored text into its sign name, position and body.
+fn split_sign(text: &str) -> (String, u8, String) {
+    if let Some(rest) = text.strip_prefix('【') {
+        if let Some(end) = rest.find('】') {
+            return (
+                rest[..end].to_owned(),
+                0,
+                rest[end + '】'.len_utf8()..].to_owned(),
+            );
+        }
+    }
+    if let Some(head) = text.strip_suffix('】') {
+        if let Some(start) = head.rfind('【') {
+            return (
+                head[start + '【'.len_utf8()..].to_owned(),
+                1,
+                head[..start].to_owned(),
+            );
+        }
+    }
+    (String::new(), 0, text.to_owned())
+}
+
+fn compose(sign: &str, position: u8, body: &str) -> String {
+    if position == 1 {
+        format!("{body}【{sign}】")
+    } else {
+        format!("【{sign}】{body}")
+    }
+}
+
+impl Sandbox {
+    /// Whether `template/submitsms` approves a template at once (on by default). Turn it
+    /// off to keep submitted templates pending until [`Sandbox::approve_template`].
+    pub fn approve_on_submit(&self) -> bool {
+        self.registry.approve_on_submit
+    }
+
+    /// Sets whether `template/submitsms` approves a template at once.
+    pub fn set_approve_on_submit(&mut self, yes: bool) {
+        self.registry.approve_on_submit = yes;
+    }
+
+    /// The name a template is known by: the one it was added or updated with, else
+    /// `Template {id}`.
+    pub fn template_name(&self, id: u64) -> Option<String> {
+        let t = self.config.template(id)?;
+        Some(
+            self.registry
+                .templates
+                .get(&t.id)
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| format!("Template {}", t.id)),
+        )
+    }
+
+    /// Answers a call beyond sending, for an authenticated `account`.
+    pub(super) fn manage(&mut self, call: Call, p: &Form, account: usize, now: u64) -> Reply {
+        let result = match call {
+            Call::StatusQuery => self.status_query(p, account, now),
+            Call::SendDay | Call::ProcessFailed | Call::SendFailed => {
+                self.statistics(call, p, account, now)
+            }
+            Call::TemplateGet => self.template_get(p, now),
+            Call::TemplateList => self.template_list(p, now),
+            Call::TemplateAdd => self.template_add(p, now),
+            Call::TemplateSubmit => self.template_submit(p, account, now),
+            Call::TemplateUpdate => self.template_update(p, now),
+            Call::TemplateDelete => self.template_delete(p),
+            Call::SignGet => self.sign_get(p, now),
+            Call::SignList => Ok(self.sign_list(now)),
+            Call::SignSave => self.sign_save(p, now),
+            Call::SignUpdate => self.sign_update(p, now),
+            Call::LabelGet => self.label_get(p),
+            Call::LabelList => self.label_list(p),
+            Call::LabelSave => self.label_save(p, now),
+            Call::LabelUpdate => self.label_update(p, now),
+            Call::LabelDelete => self.label_delete(p),
+        };
+        match result {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    // ---- templates ----------------------------------------------------------------------
+
+    fn template_meta(&self, t: &Template, now: u64) -> TemplateMeta {
+        match self.registry.templates.get(&t.id) {
+            Some(m) => m.clone(),
+            None => {
+                let (sign_name, sign_position, body) = split_sign(&t.text);
+                TemplateMeta {
+                    name: format!("Template {}", t.id),
+                    body,
+                    sign_name,
+                    sign_position,
+                    sms_type: 0,
+                    submitted: t.approved,
+                    created: now,
+                    updated: now,
+                }
+            }
+        }
+    }
+
+    fn template_json(&self, t: &Template, now: u64) -> Value {
+        let m = self.template_meta(t, now);
+        let created = Date::from_unix_millis(m.created).to_string();
+        let updated = Date::from_unix_millis(m.updated).to_string();
+        json!({
+            "templateId": t.id,
+            "templateName": m.name,
+            "msgType": match t.kind { TemplateKind::Mms => "彩信", TemplateKind::Sms => "国内短信" },
+            "smsType": SMS_TYPES.get(usize::from(m.sms_type)).copied().unwrap_or("验证码"),
+            "isVerify": if t.approved { "审核通过" } else { "待审核" },
+            "templateContent": t.text,
+            "signName": m.sign_name,
+            "submitted": m.submitted || t.approved,
+            "createTime": created,
+            "updateTime": updated,
+            "templateCreateTime": created,
+            "templateUpdateTime": updated,
+        })
+    }
+
+    fn existing_template(&self, p: &Form) -> Result<Template, Reply> {
+        let id = id_param(p, &["templateIdStr", "templateId"])?;
+        self.config
+            .template(id)
+            .cloned()
+            .ok_or_else(|| Reply::refuse(StatusCode::TemplateNotFound, format!("no template {id}")))
+    }
+
+    fn name_taken(&self, name: &str, except: Option<u64>, now: u64) -> bool {
+        self.config
+            .templates
+            .iter()
+            .filter(|t| Some(t.id) != except)
+            .any(|t| self.template_meta(t, now).name == name)
+    }
+
+    fn template_get(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let t = self.existing_template(p)?;
+        Ok(Reply::ok(StatusCode::Ok, self.template_json(&t, now)))
+    }
+
+    fn template_list(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let filter = match param(p, "isVerifyStr") {
+            None => None,
+            Some("0") => Some(Some(false)),
+            Some("1") => Some(Some(true)),
+            Some("-1") => Some(None),
+            Some(other) => {
+                return Err(bad(format!(
+                    "isVerifyStr must be 0, 1 or -1, not {:?}",
+                    clip(other, 16)
+                )))
+            }
+        };
+        let list: Vec<Value> = self
+            .config
+            .templates
+            .iter()
+            .filter(|t| match filter {
+                None => true,
+                Some(Some(approved)) => t.approved == approved,
+                Some(None) => false,
+            })
+            .map(|t| self.template_json(t, now))
+            .collect();
+        Ok(Reply::ok(
+            StatusCode::Ok,
+            json!({ "total": list.len(), "list": list }),
+        ))
+    }
+
+    fn template_add(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let name = checked(
+            "templateName",
+            required(p, "templateName")?,
+            MAX_TEMPLATE_NAME_CHARS,
+        )?;
+        let body = checked(
+            "templateText",
+            required(p, "templateText")?,
+            MAX_TEMPLATE_TEXT_CHARS,
+        )?;
+        let sign_name = checked_sign(required(p, "signName")?)?;
+        let sign_position = choice(p, "signPositionStr", &[0, 1], Some(0))?;
+        let sms_type = choice(p, "smsTypeStr", &[0, 1, 2], None)?;
+        if self.name_taken(&name, None, now) {
+            return Err(bad(format!("a template named {name:?} exists")));
+        }
+        let id = self
+            .config
+            .templates
+            .iter()
+            .map(|t| t.id)
+            .max()
+            .unwrap_or(0)
+            .max(self.registry.last_template_id)
+            .saturating_add(1);
+        self.registry.last_template_id = id;
+        self.add_template(Template {
+            id,
+            text: compose(&sign_name, sign_position, &body),
+            approved: false,
+            kind: TemplateKind::Sms,
+        });
+        self.registry.templates.insert(
+            id,
+            TemplateMeta {
+                name,
+                body,
+                sign_name,
+                sign_position,
+                sms_type,
+                submitted: false,
+                created: now,
+                updated: now,
+            },
+        );
+        Ok(Reply::ok(StatusCode::Ok, json!({ "templateId": id })))
+    }
+
+    fn template_submit(&mut self, p: &Form, account: usize, now: u64) -> Result<Reply, Reply> {
+        let t = self.existing_template(p)?;
+        let mut meta = self.template_meta(&t, now);
+        meta.submitted = true;
+        meta.updated = now;
+        self.registry.templates.insert(t.id, meta);
+        if !t.approved && self.registry.approve_on_submit {
+            self.approve_template(t.id);
+            if self.config.queue_hook_events {
+                let mut body = Form::with_capacity(8);
+                body.set("eventType", "8");
+                body.set("templateId", t.id.to_string());
+                body.set("verifyResult", "1");
+                body.set(
+                    "smsUser",
+                    self.config
+                        .accounts
+                        .get(account)
+                        .map(|a| a.sms_user.clone())
+                        .unwrap_or_default(),
+                );
+                body.set("message", "审核通过");
+                let seed = format!("template-{}", t.id);
+                let event = self.signed_hook("templateVerify", body, &seed, now);
+                self.hooks.push(event);
+            }
+        }
+        Ok(Reply::ok(StatusCode::Ok, json!({})))
+    }
+
+    fn template_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let t = self.existing_template(p)?;
+        let name = checked(
+            "templateName",
+            required(p, "templateName")?,
+            MAX_TEMPLATE_NAME_CHARS,
+        )?;
+        let sign_name = checked_sign(required(p, "signName")?)?;
+        let sign_position = choice(p, "signPositionStr", &[0, 1], Some(0))?;
+        let sms_type = choice(p, "smsTypeStr", &[0, 1, 2], None)?;
+        let mut meta = self.template_meta(&t, now);
+        if let Some(text) = param(p, "templateText") {
+            meta.body = checked("templateText", text, MAX_TEMPLATE_TEXT_CHARS)?;
+        }
+        if self.name_taken(&name, Some(t.id), now) {
+            return Err(bad(format!("a template named {name:?} exists")));
+        }
+        meta.name = name;
+        meta.sign_name = sign_name;
+        meta.sign_position = sign_position;
+        meta.sms_type = sms_type;
+        meta.submitted = false;
+        meta.updated = now;
+        let text = compose(&meta.sign_name, meta.sign_position, &meta.body);
+        self.registry.templates.insert(t.id, meta);
+        self.add_template(Template {
+            text,
+            approved: false,
+            ..t
+        });
+        Ok(Reply::ok(StatusCode::Ok, json!({})))
+    }
+
+    fn template_delete(&mut self, p: &Form) -> Result<Reply, Reply> {
+        let t = self.existing_template(p)?;
+        self.config.templates.retain(|x| x.id != t.id);
+        self.registry.templates.remove(&t.id);
+        Ok(Reply::ok(StatusCode::Ok, json!({})))
+    }
+
+    // ---- sign names ---------------------------------------------------------------------
+
+    fn sign_json(&self, s: &SignName, now: u64) -> Value {
+        let (sign_type, created, updated) = match self.registry.signs.get(&s.id) {
+            Some(m) => (m.sign_type, m.created, m.updated),
+            None => (0, now, now),
+        };
+        json!({
+            "id": s.id,
+            "signName": s.name,
+            "signType": sign_type,
+            "signTypeDesc": if sign_type == 1 { "国际短信" } else { "国内短信" },
+            "verifyStatus": "审核通过",
+            "createTime": date_time(created),
+            "updateTime": date_time(updated),
+        })
+    }
+
+    fn existing_sign(&self, p: &Form) -> Result<SignName, Reply> {
+        let id = id_param(p, &["id", "signId"])?;
+        self.config
+            .sign_names
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+            .ok_or_else(|| bad(format!("no sign name with id {id}")))
+    }
+
+    fn sign_get(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let s = self.existing_sign(p)?;
+        Ok(Reply::ok(
+            StatusCode::Ok,
+            json!({ "smsSignVo": self.sign_json(&s, now) }),
+        ))
+    }
+
+    fn sign_list(&self, now: u64) -> Reply {
+        let list: Vec<Value> = self
+            .config
+            .sign_names
+            .iter()
+            .map(|s| self.sign_json(s, now))
+            .collect();
+        Reply::ok(StatusCode::Ok, json!({ "voList": list }))
+    }
+
+    fn sign_save(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let name = checked_sign(required(p, "signName")?)?;
+        let sign_type = choice(p, "signType", &[0, 1], None)?;
+        if self.config.sign_names.iter().any(|s| s.name == name) {
+            return Err(bad(format!("a sign name {name:?} exists")));
+        }
+        let id = self
+            .config
+            .sign_names
+            .iter()
+            .map(|s| s.id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        let sign = SignName { id, name };
+        self.config.sign_names.push(sign.clone());
+        self.registry.signs.insert(
+            id,
+            SignMeta {
+                sign_type,
+                created: now,
+                updated: now,
+            },
+        );
+        Ok(Reply::ok(
+            StatusCode::Ok,
+            json!({ "smsSignVo": self.sign_json(&sign, now) }),
+        ))
+    }
+
+    fn sign_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let s = self.existing_sign(p)?;
+        let name = checked_sign(required(p, "signName")?)?;
+        let sign_type = choice(p, "signType", &[0, 1], None)?;
+        if self
+            .config
+            .sign_names
+            .iter()
+            .any(|x| x.name == name && x.id != s.id)
+        {
+            return Err(bad(format!("a sign name {name:?} exists")));
+        }
+        if let Some(x) = self.config.sign_names.iter_mut().find(|x| x.id == s.id) {
+            x.name = name;
+        }
+        let created = self.registry.signs.get(&s.id).map_or(now, |m| m.created);
+        self.registry.signs.insert(
+            s.id,
+            SignMeta {
+                sign_type,
+                created,
+                updated: now,
+            },
+        );
+        let sign = SignName {
+            id: s.id,
+            name: self
+                .config
+                .sign_names
+                .iter()
+                .find(|x| x.id == s.id)
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+        };
+        Ok(Reply::ok(
+            StatusCode::Ok,
+            json!({ "smsSignVo": self.sign_json(&sign, now) }),
+        ))
+    }
+
+    // ---- labels -------------------------------------------------------------------------
+
+    fn label_json(id: u64, l: &Label) -> Value {
+        json!({
+            "labelId": id,
+            "labelName": l.name,
+            "createTime": date_time(l.created),
+            "updateTime": date_time(l.updated),
+        })
+    }
+
+    fn existing_label(&self, p: &Form) -> Result<u64, Reply> {
+        let id = id_param(p, &["labelId", "id"])?;
+        if self.registry.labels.contains_key(&id) {
+            Ok(id)
+        } else {
+            Err(bad(format!("no label {id}")))
+        }
+    }
+
+    fn label_reply(&self, id: u64) -> Reply {
+        let info = self
+            .registry
+            .labels
+            .get(&id)
+            .map_or_else(|| json!({}), |l| Self::label_json(id, l));
+        Reply::ok(StatusCode::Ok, info)
+    }
+
+    fn label_name(&self, p: &Form, except: Option<u64>) -> Result<String, Reply> {
+        let name = checked(
+            "labelName",
+            required(p, "labelName")?,
+            crate::api::label::MAX_LABEL_NAME_CHARS,
+        )?;
+        if self
+            .registry
+            .labels
+            .iter()
+            .any(|(id, l)| l.name == name && Some(*id) != except)
+        {
+            return Err(bad(format!("a label named {name:?} exists")));
+        }
+        Ok(name)
+    }
+
+    fn label_get(&self, p: &Form) -> Result<Reply, Reply> {
+        let id = self.existing_label(p)?;
+        Ok(self.label_reply(id))
+    }
+
+    fn label_list(&self, p: &Form) -> Result<Reply, Reply> {
+        let (start, limit) = super::reports::paging(p)?;
+        let name = param(p, "labelName");
+        let all: Vec<Value> = self
+            .registry
+            .labels
+            .iter()
+            .filter(|(_, l)| name.is_none_or(|n| l.name.contains(n)))
+            .map(|(id, l)| Self::label_json(*id, l))
+            .collect();
+        let total = all.len();
+        let page: Vec<Value> = all.into_iter().skip(start).take(limit).collect();
+        Ok(Reply::ok(
+            StatusCode::Ok,
+            json!({ "total": total, "voList": page }),
+        ))
+    }
+
+    fn label_save(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let name = self.label_name(p, None)?;
+        let id = self.registry.last_label_id.saturating_add(1);
+        self.registry.last_label_id = id;
+        self.registry.labels.insert(
+            id,
+            Label {
+                name,
+                created: now,
+                updated: now,
+            },
+        );
+        Ok(self.label_reply(id))
+    }
+
+    fn label_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+        let id = self.existing_label(p)?;
+        let name = self.label_name(p, Some(id))?;
+        if let Some(l) = self.registry.labels.get_mut(&id) {
+            l.name = name;
+            l.updated = now;
+        }
+        Ok(self.label_reply(id))
+    }
+
+    fn label_delete(&mut self, p: &Form) -> Result<Reply, Reply> {
+        let id = self.existing_label(p)?;
+        self.registry.labels.remove(&id);
+        Ok(Reply::ok(StatusCode::Ok, json!({})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_split_and_compose() {
+        assert_eq!(
+            split_sign("【Acme】Hi %name%"),
+            ("Acme".into(), 0, "Hi %name%".into())
+        );
+        assert_eq!(
+            split_sign("Hi %name%【Acme】"),
+            ("Acme".into(), 1, "Hi %name%".into())
+        );
+        assert_eq!(split_sign("Hi"), (String::new(), 0, "Hi".into()));
+        assert_eq!(compose("A", 1, "x"), "x【A】");
+        assert_eq!(date_time(1_458_113_381_893), "2016-03-16 07:29:41");
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(Call::from_path("/template/addsms"), Some(Call::TemplateAdd));
+        assert_eq!(Call::from_path("/data/sendDay"), Some(Call::SendDay));
+        assert_eq!(Call::from_path("/template"), None);
+    }
+}

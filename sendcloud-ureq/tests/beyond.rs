@@ -1,0 +1,178 @@
+//! The blocking client's calls beyond sending, against the sandbox served on 127.0.0.1.
+
+use std::time::Duration;
+
+use sendcloud_hyper::server::SandboxServer;
+use sendcloud_ureq::proto::sandbox::{Sandbox, SandboxConfig};
+use sendcloud_ureq::proto::*;
+use sendcloud_ureq::{Client, Error};
+
+/// A sandbox served by its own runtime's threads while the test thread blocks.
+struct Served {
+    server: SandboxServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn sandbox() -> Served {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt
+        .block_on(SandboxServer::bind(
+            "127.0.0.1:0",
+            Sandbox::new(SandboxConfig::default()),
+        ))
+        .unwrap();
+    Served { server, _rt: rt }
+}
+
+fn client(s: &Served) -> Client {
+    Client::builder("sandbox-user", "sandbox-key")
+        .base_url(s.server.base_url())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn api_status(e: Error) -> Option<StatusCode> {
+    match e {
+        Error::Proto(p) => p.status(),
+        _ => None,
+    }
+}
+
+#[test]
+fn status_query() {
+    let s = sandbox();
+    let c = client(&s);
+    let mut vars = Vars::new();
+    vars.insert("code", "4321").unwrap();
+    let r = c
+        .send(
+            SendTemplate::new(
+                TemplateId::new(1).unwrap(),
+                Recipients::parse("13800000000,13800000099").unwrap(),
+            )
+            .with_vars(vars),
+        )
+        .unwrap();
+    let page = c
+        .status_query(StatusQuery::new(Period::today()).unwrap())
+        .unwrap();
+    assert_eq!(page.total, 2);
+    let q = StatusQuery::new(Period::last_days(7).unwrap())
+        .unwrap()
+        .with_sms_ids([&r.sms_ids[1]])
+        .unwrap();
+    let page = c.status_query(q).unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].receiver, "13800000099");
+    assert_eq!(page.records[0].state(), DeliveryState::SendFailed);
+    let q = StatusQuery::new(Period::today())
+        .unwrap()
+        .with_phones([Phone::parse("13800000000").unwrap()])
+        .unwrap();
+    assert_eq!(
+        c.status_query(q).unwrap().records[0].state(),
+        DeliveryState::Delivered
+    );
+    // And the statistics agree.
+    let stats = c
+        .send_day_stats(StatsQuery::new(Period::today()).unwrap())
+        .unwrap();
+    assert_eq!(stats.rows.len(), 1);
+    assert_eq!((stats.rows[0].requested, stats.rows[0].delivered), (2, 1));
+}
+
+#[test]
+fn template_life_cycle() {
+    let s = sandbox();
+    let c = client(&s);
+    let before = c.templates(ListTemplates::default()).unwrap().total;
+
+    // Add: pending.
+    let id = c
+        .add_template(
+            AddTemplate::new(
+                "shipping",
+                "Order %order% shipped.",
+                "Acme",
+                SmsType::Notice,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let list = c.templates(ListTemplates::default()).unwrap();
+    assert_eq!(list.total, before + 1);
+    let t = list.templates.iter().find(|t| t.id == id.get()).unwrap();
+    assert_eq!(t.name, "shipping");
+    assert_eq!(t.content, "【Acme】Order %order% shipped.");
+    assert_eq!(t.verify_state(), Some(VerifyState::Pending));
+    let pending = c
+        .templates(ListTemplates {
+            verify: Some(VerifyState::Pending),
+        })
+        .unwrap();
+    assert!(pending.templates.iter().any(|t| t.id == id.get()));
+
+    // Update.
+    c.update_template(
+        UpdateTemplate::new(id, "shipping", "Acme", SmsType::Notice)
+            .unwrap()
+            .with_text("Order %order% is on its way.")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        c.template(id).unwrap().content,
+        "【Acme】Order %order% is on its way."
+    );
+
+    // Submit: approved (the sandbox's approve-on-submit rule), and it can be sent.
+    c.submit_template(id).unwrap();
+    assert_eq!(
+        c.template(id).unwrap().verify_state(),
+        Some(VerifyState::Approved)
+    );
+    let mut vars = Vars::new();
+    vars.insert("order", "A1").unwrap();
+    c.send(SendTemplate::new(id, Recipients::parse("13800000000").unwrap()).with_vars(vars))
+        .unwrap();
+    assert_eq!(
+        s.server.sandbox().outbox()[0].text,
+        "【Acme】Order A1 is on its way."
+    );
+
+    // Delete.
+    c.delete_template(id).unwrap();
+    assert_eq!(c.templates(ListTemplates::default()).unwrap().total, before);
+    assert_eq!(
+        api_status(c.template(id).unwrap_err()),
+        Some(StatusCode::TemplateNotFound)
+    );
+}
+
+#[test]
+fn signs_and_labels() {
+    let s = sandbox();
+    let c = client(&s);
+    let sign = c
+        .add_sign(SaveSign::new("Zeta", SignType::Domestic).unwrap())
+        .unwrap();
+    assert_eq!(c.signs().unwrap().len(), 3);
+    let id = SignId::new(sign.id).unwrap();
+    c.update_sign(UpdateSign::new(id, "Zed", SignType::Domestic).unwrap())
+        .unwrap();
+    assert_eq!(c.sign(id).unwrap().name, "Zed");
+
+    let label = c.add_label(SaveLabel::new("spring").unwrap()).unwrap();
+    let id = LabelId::new(label.id).unwrap();
+    c.update_label(UpdateLabel::new(id, "summer").unwrap())
+        .unwrap();
+    assert_eq!(c.label(id).unwrap().name, "summer");
+    assert_eq!(c.labels(ListLabels::new()).unwrap().len(), 1);
+    c.delete_label(id).unwrap();
+    assert!(c.labels(ListLabels::new()).unwrap().is_empty());
+}
