@@ -138,7 +138,7 @@ fn template_life_cycle_against_a_served_sandbox() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["id"].to_string() == id)
+        .find(|t| t["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id.as_str()))
         .unwrap()
         .clone();
     assert_eq!(t["content"], "【Acme】Hi %name%!");
