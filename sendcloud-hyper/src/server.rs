@@ -499,13 +499,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The tunnels a [`TunnelProxy`] opened: target and `Proxy-Authorization` value.
+type Tunnels = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A minimal HTTP CONNECT proxy on a local address, for testing clients' proxy settings:
 /// it opens the tunnels it is asked for and counts them (and the `Proxy-Authorization`
 /// headers it saw).
 #[derive(Debug)]
 pub struct TunnelProxy {
     addr: SocketAddr,
-    tunnels: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    tunnels: Tunnels,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -515,7 +518,7 @@ impl TunnelProxy {
         use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let tunnels: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let tunnels: Tunnels = Arc::default();
         let seen = tunnels.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
