@@ -62,11 +62,18 @@ fn readme_c_example_runs() {
     assert_eq!(served.server.sandbox().outbox().len(), 1);
 }
 
-/// The README's snippets are exactly the examples the tests compile and run.
+/// The READMEs' snippets (this crate's and the project's) are exactly the examples the
+/// tests compile and run.
 #[test]
 fn readme_snippets_are_the_examples() {
     let dir = common::crate_dir();
-    let readme = std::fs::read_to_string(dir.join("README.md")).expect("README.md");
+    for readme in ["README.md", "../README.md"] {
+        let readme = std::fs::read_to_string(dir.join(readme)).expect(readme);
+        readme_has_examples(&dir, &readme);
+    }
+}
+
+fn readme_has_examples(dir: &std::path::Path, readme: &str) {
     for (fence, example) in [
         ("```c\n", "examples/hello.c"),
         ("```python\n", "examples/hello.py"),
