@@ -31,8 +31,9 @@ Exit codes:
   5  other error (e.g. a file that could not be written, the sandbox could not start)
 
 Credentials come from SENDCLOUD_SMS_USER and SENDCLOUD_SMS_KEY (or --user/--key); with
-neither set, send, voice, code, time, bulk and doctor run against a sandbox started inside
-this process, and nothing leaves the machine.";
+neither set, every command that talks to SendCloud (send, voice, code, time, bulk, status,
+templates, doctor) runs against a sandbox started inside this process, and nothing leaves
+the machine.";
 
 static SANDBOX: AtomicBool = AtomicBool::new(false);
 
