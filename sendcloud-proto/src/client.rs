@@ -108,23 +108,31 @@ impl Client {
         url.push_str(&self.base_url);
         url.push('/');
         url.push_str(E::PATH);
-        let builder = http::Request::builder()
-            .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        let request = if E::METHOD == http::Method::GET {
+        let post = E::METHOD != http::Method::GET;
+        let body = if post {
+            body.into_bytes()
+        } else {
             if !body.is_empty() {
                 url.push('?');
                 url.push_str(&body);
             }
-            builder.method(E::METHOD).uri(url).body(Vec::new())
-        } else {
-            builder
-                .method(E::METHOD)
-                .uri(url)
-                .header(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE))
-                .body(body.into_bytes())
+            Vec::new()
         };
-        request.map_err(|e| Error::Invalid(ValidationError::new("baseUrl", e.to_string())))
+        // Built in place rather than through `http::request::Builder`: the same request,
+        // without moving its parts through a chain of closures.
+        let uri = http::Uri::try_from(url)
+            .map_err(|e| Error::Invalid(ValidationError::new("baseUrl", e.to_string())))?;
+        let mut request = http::Request::new(body);
+        *request.method_mut() = E::METHOD;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.reserve(4);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if post {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
+        }
+        Ok(request)
     }
 
     /// Decodes the answer to an `E` request into its typed outcome.

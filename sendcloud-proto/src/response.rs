@@ -322,32 +322,112 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 /// A list of ids: an array of strings or numbers, a single string, or a string holding a
 /// JSON array (as SMSHook's JSON form sends it).
 fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Item {
-        S(String),
-        I(i64),
-        U(u64),
-        F(f64),
+    // What an untagged `List(Vec<string | number>) | One(String) | Null` accepts, read in
+    // one pass without buffering the value first. A value that matches none is consumed
+    // whole and refused afterwards, with the error (and so the position) the untagged
+    // enum gave.
+    match d.deserialize_any(IdsVisitor)? {
+        Some(ids) => Ok(ids),
+        None => Err(de::Error::custom(
+            "data did not match any variant of untagged enum Many",
+        )),
     }
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Many {
-        List(Vec<Item>),
-        One(String),
-        Null(()),
+}
+
+/// Reads an id list; `None` when the value is not one (it is consumed all the same).
+struct IdsVisitor;
+
+impl<'de> Visitor<'de> for IdsVisitor {
+    type Value = Option<Vec<String>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of ids")
     }
-    let to_s = |i: Item| match i {
-        Item::S(s) => s,
-        Item::I(v) => v.to_string(),
-        Item::U(v) => v.to_string(),
-        Item::F(v) => v.to_string(),
-    };
-    Ok(match Many::deserialize(d)? {
-        Many::List(v) => v.into_iter().map(to_s).collect(),
-        Many::Null(()) => Vec::new(),
-        Many::One(s) => split_id_list(&s),
-    })
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(split_id_list(v)))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut ids = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let mut all_ids = true;
+        while let Some(id) = seq.next_element_seed(IdSeed)? {
+            match id {
+                Some(id) if all_ids => ids.push(id),
+                Some(_) => {}
+                None => all_ids = false,
+            }
+        }
+        Ok(all_ids.then_some(ids))
+    }
+}
+
+/// One id of a list: a string or a number; `None` for anything else (consumed).
+struct IdSeed;
+
+impl<'de> de::DeserializeSeed<'de> for IdSeed {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for IdSeed {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
 }
 
 /// Splits a list of ids given as one string: a JSON array text, or separated by `,` or `;`.

@@ -60,10 +60,21 @@ impl Hasher {
 
     fn finish_hex(self) -> String {
         match self {
-            Hasher::Md5(h) => hex::encode(h.finalize()),
-            Hasher::Sha256(h) => hex::encode(h.finalize()),
+            Hasher::Md5(h) => lower_hex(&h.finalize()),
+            Hasher::Sha256(h) => lower_hex(&h.finalize()),
         }
     }
+}
+
+/// Lowercase hex of a digest (what `hex::encode` gives, without its per-char iterator).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    }
+    s
 }
 
 /// Sorts parameters the way the signature needs them: by name, in ascending byte order,
@@ -99,20 +110,19 @@ pub fn sign<'a, I>(alg: SignatureAlgorithm, key: &Secret, params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    sign_sorted(alg, key, &sorted(params))
+    sign_sorted(alg, key, sorted(params))
 }
 
 /// Signs parameters that are already sorted by name (as [`crate::Form`] keeps them).
-pub(crate) fn sign_sorted(
-    alg: SignatureAlgorithm,
-    key: &Secret,
-    params: &[(&str, &str)],
-) -> String {
+pub(crate) fn sign_sorted<'a, I>(alg: SignatureAlgorithm, key: &Secret, params: I) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
     let mut h = Hasher::new(alg);
     let key = key.expose().as_bytes();
     h.update(key);
     h.update(b"&");
-    for (i, (k, v)) in params.iter().enumerate() {
+    for (i, (k, v)) in params.into_iter().enumerate() {
         if i > 0 {
             h.update(b"&");
         }
