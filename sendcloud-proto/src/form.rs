@@ -96,7 +96,12 @@ impl Form {
             }
             push_urlencoded(&mut out, k);
             out.push('=');
-            push_urlencoded(&mut out, v);
+            if digits_and_commas(v.as_bytes()) {
+                // Phone lists and numbers: nothing to escape, one copy.
+                out.push_str(v);
+            } else {
+                push_urlencoded(&mut out, v);
+            }
         }
         out
     }
@@ -113,14 +118,17 @@ impl Form {
     }
 }
 
-/// Bytes that `application/x-www-form-urlencoded` leaves as they are (as
-/// `form_urlencoded::byte_serialize` does): ASCII letters and digits, `*`, `-`, `.`, `_`.
+/// Bytes the encoder leaves as they are: what `form_urlencoded::byte_serialize` leaves
+/// (ASCII letters and digits, `*`, `-`, `.`, `_`), and `,`. A comma has no meaning in a
+/// form body (only `&`, `=`, `+` and `%` do), every form decoder reads it back as itself,
+/// and leaving it means a 2,000-number phone list is copied in one run instead of being
+/// escaped 1,999 times.
 const fn unchanged_table() -> [bool; 256] {
     let mut t = [false; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'*' | b'-' | b'.' | b'_');
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'*' | b'-' | b'.' | b'_' | b',');
         b += 1;
     }
     t
@@ -136,6 +144,35 @@ fn all_digits(x: u64) -> bool {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     // Every byte is 0x3_, and adding 6 keeps it 0x3_ (so its low nibble is at most 9).
     x & HIGH == ZEROS && x.wrapping_add(0x0606_0606_0606_0606) & HIGH == ZEROS
+}
+
+/// Whether every byte of `s` is an ASCII digit or `,`, eight bytes at a time.
+#[inline]
+fn digits_and_commas(s: &[u8]) -> bool {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const fn each(b: u8) -> u64 {
+        u64::from_ne_bytes([b; 8])
+    }
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Digits become 0..=9 and a comma 0x1C; no carry crosses a byte below.
+        let y = u64::from_ne_bytes(word) ^ each(b'0');
+        // High bit set where the byte is not a digit (y >= 10, or y has its high bit).
+        let not_digit = (((y & LOW7) + each(0x76)) | y) & HIGH;
+        // High bit set where the byte is not a comma (y != 0x1C).
+        let z = y ^ each(0x1C);
+        let not_comma = (((z & LOW7) + LOW7) | z) & HIGH;
+        if not_digit & not_comma != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|b| b.is_ascii_digit() || *b == b',')
 }
 
 /// How many leading bytes of `s` are left unchanged by the encoding.
@@ -157,8 +194,9 @@ fn unchanged_prefix(s: &[u8]) -> usize {
     i
 }
 
-/// Appends `s` encoded exactly as `form_urlencoded::byte_serialize` encodes it: unchanged
-/// bytes copied in runs, space as `+`, every other byte as `%XX` (uppercase hex).
+/// Appends `s` encoded as `form_urlencoded::byte_serialize` encodes it, except that `,` is
+/// kept: unchanged bytes copied in runs, space as `+`, every other byte as `%XX`
+/// (uppercase hex).
 fn push_urlencoded(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut i = 0;
@@ -219,8 +257,34 @@ mod tests {
         for s in &samples {
             let mut out = String::new();
             push_urlencoded(&mut out, s);
-            assert_eq!(out, reference(s), "{s:?}");
+            assert_eq!(out, reference(s).replace("%2C", ","), "{s:?}");
+            let decoded: Vec<(String, String)> =
+                form_urlencoded::parse(format!("k={out}").as_bytes())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+            assert_eq!(decoded, vec![("k".to_owned(), s.clone())]);
         }
+    }
+
+    #[test]
+    fn digits_and_commas_matches_a_plain_check() {
+        let plain = |s: &[u8]| s.iter().all(|b| b.is_ascii_digit() || *b == b',');
+        // Every byte value in every position of a word, among digits and commas.
+        for bad in 0u8..=255 {
+            for pos in 0..17 {
+                let mut s: Vec<u8> = b"1380000000,13800"
+                    .iter()
+                    .cycle()
+                    .take(17)
+                    .copied()
+                    .collect();
+                s[pos] = bad;
+                assert_eq!(digits_and_commas(&s), plain(&s), "{bad:#x} at {pos}");
+            }
+        }
+        assert!(digits_and_commas(b""));
+        assert!(digits_and_commas(b"13800000000,13800000001"));
+        assert!(!digits_and_commas(b"13800000000,1380000000a"));
     }
 
     #[test]
