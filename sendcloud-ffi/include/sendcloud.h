@@ -59,7 +59,8 @@ typedef enum {
    */
   SENDCLOUD_HOOK_REJECTED = 9,
   /*
-   An SMSHook post was a replay of one already accepted (answer it 200, ignore it).
+   An SMSHook post was a replay of one already accepted (answer it 200, ignore it). A
+   handler that fails forgets the token first (`sendcloud_hook_verifier_forget`).
    */
   SENDCLOUD_HOOK_REPLAYED = 10,
   /*
@@ -680,7 +681,9 @@ sendcloud_result sendcloud_hook_verifier_new(const sendcloud_str *keys,
  Verifies and parses one post: its `Content-Type` header (NULL: guessed from the body)
  and body, at `now_ms` (milliseconds since the Unix epoch). A forged, stale or malformed
  post fails with `SENDCLOUD_HOOK_REJECTED` and a replay with `SENDCLOUD_HOOK_REPLAYED`;
- the error's HTTP status is the answer to give.
+ the error's HTTP status is the answer to give. An accepted event's token is remembered
+ at once: when handling the event then fails, call [`sendcloud_hook_verifier_forget`]
+ with it before answering 5xx, or SendCloud's retry is refused as a replay.
 
  # Safety
  `verifier` must be live; `content_type` NULL or readable for its length; `body` readable
@@ -695,6 +698,22 @@ sendcloud_result sendcloud_hook_verify(const sendcloud_hook_verifier *verifier,
                                        uint64_t now_ms,
                                        sendcloud_hook_event **out_event,
                                        sendcloud_error **err_out);
+
+/*
+ Forgets the token of an accepted event (e.g. [`sendcloud_hook_event_token`]), so that a
+ redelivery of the same event is verified again instead of refused as
+ `SENDCLOUD_HOOK_REPLAYED`: call it when your handler failed, so that SendCloud's retry is
+ accepted (and answer that post 5xx). An unknown token is ignored. Answers
+ `SENDCLOUD_NULL_PARAMETER` for a NULL `verifier` or `token` and `SENDCLOUD_INVALID_UTF8`
+ for a token that is not UTF-8; it hands back no error details.
+
+ # Safety
+ `verifier` must be NULL or live; `token` NULL or readable for `token_len` bytes (e.g.
+ the view of a live event's token).
+ */
+sendcloud_result sendcloud_hook_verifier_forget(const sendcloud_hook_verifier *verifier,
+                                                const uint8_t *token,
+                                                size_t token_len);
 
 /*
  Frees a verifier; NULL is ignored.

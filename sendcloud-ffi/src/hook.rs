@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use sendcloud_proto::hook::HookError;
+use sendcloud_proto::hook::{HookError, ReplayGuard};
 use sendcloud_proto::{
     HookEvent, HookEventKind, HookVerifier, MemoryReplayGuard, Secret, Timestamp,
 };
@@ -75,7 +75,9 @@ pub unsafe extern "C" fn sendcloud_hook_verifier_new(
 /// Verifies and parses one post: its `Content-Type` header (NULL: guessed from the body)
 /// and body, at `now_ms` (milliseconds since the Unix epoch). A forged, stale or malformed
 /// post fails with `SENDCLOUD_HOOK_REJECTED` and a replay with `SENDCLOUD_HOOK_REPLAYED`;
-/// the error's HTTP status is the answer to give.
+/// the error's HTTP status is the answer to give. An accepted event's token is remembered
+/// at once: when handling the event then fails, call [`sendcloud_hook_verifier_forget`]
+/// with it before answering 5xx, or SendCloud's retry is refused as a replay.
 ///
 /// # Safety
 /// `verifier` must be live; `content_type` NULL or readable for its length; `body` readable
@@ -119,6 +121,35 @@ pub unsafe extern "C" fn sendcloud_hook_verify(
         drop(replay);
         // SAFETY: `out_event` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out_event, sendcloud_hook_event { event }) };
+        Ok(())
+    })
+}
+
+/// Forgets the token of an accepted event (e.g. [`sendcloud_hook_event_token`]), so that a
+/// redelivery of the same event is verified again instead of refused as
+/// `SENDCLOUD_HOOK_REPLAYED`: call it when your handler failed, so that SendCloud's retry is
+/// accepted (and answer that post 5xx). An unknown token is ignored. Answers
+/// `SENDCLOUD_NULL_PARAMETER` for a NULL `verifier` or `token` and `SENDCLOUD_INVALID_UTF8`
+/// for a token that is not UTF-8; it hands back no error details.
+///
+/// # Safety
+/// `verifier` must be NULL or live; `token` NULL or readable for `token_len` bytes (e.g.
+/// the view of a live event's token).
+#[no_mangle]
+pub unsafe extern "C" fn sendcloud_hook_verifier_forget(
+    verifier: *const sendcloud_hook_verifier,
+    token: *const u8,
+    token_len: usize,
+) -> sendcloud_result {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: guaranteed by the caller.
+        let v = unsafe { handle(verifier, "verifier") }?;
+        // SAFETY: guaranteed by the caller.
+        let token = unsafe { str_arg(token, token_len, "token") }?;
+        v.replay
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .forget(token);
         Ok(())
     })
 }

@@ -64,7 +64,8 @@ pub enum sendcloud_result {
     /// An SMSHook post was refused: unsigned, badly signed, stale, malformed or too large
     /// (see the error's HTTP status for the answer to give).
     SENDCLOUD_HOOK_REJECTED = 9,
-    /// An SMSHook post was a replay of one already accepted (answer it 200, ignore it).
+    /// An SMSHook post was a replay of one already accepted (answer it 200, ignore it). A
+    /// handler that fails forgets the token first (`sendcloud_hook_verifier_forget`).
     SENDCLOUD_HOOK_REPLAYED = 10,
     /// A caller's buffer was too small.
     SENDCLOUD_BUFFER_TOO_SMALL = 11,

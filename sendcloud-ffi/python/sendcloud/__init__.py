@@ -489,7 +489,11 @@ class HookVerifier:
         content_type: Optional[str] = None,
         now_ms: Optional[int] = None,
     ) -> HookEvent:
-        """Verifies and parses one post; raises HookRejected (or HookReplayed)."""
+        """Verifies and parses one post; raises HookRejected (or HookReplayed).
+
+        The event's token is remembered at once: if handling the event then fails, call
+        `forget(event.token)` before answering 5xx, or SendCloud's retry is refused as
+        HookReplayed."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         out = ctypes.c_void_p()
         _call(
@@ -511,6 +515,19 @@ class HookVerifier:
             )
         finally:
             lib.sendcloud_hook_event_free(out)
+
+    def forget(self, token: Union[str, bytes]) -> None:
+        """Forgets an accepted event's token, so that a redelivery of the event is verified
+        again instead of raising HookReplayed: call it when your handler failed, so that
+        SendCloud's retry is accepted. An unknown token is ignored."""
+        code = lib.sendcloud_hook_verifier_forget(self._handle, *buf(token))
+        if code != _OK:
+            # This call hands back no error details: name the refused input here.
+            message = lib.sendcloud_result_describe(code).decode()
+            if code in (_NULL_PARAMETER, _INVALID_UTF8, _INVALID_INPUT):
+                name = "verifier" if not self._handle else "token"
+                raise InvalidInput(message, name, "", code)
+            raise SendCloudError(message, code)
 
 
 del _lib

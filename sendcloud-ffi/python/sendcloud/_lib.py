@@ -120,6 +120,7 @@ _signatures = {
     # SMSHook
     "sendcloud_hook_verifier_new": (R, [ctypes.POINTER(Str), SZ, U64, PP, PP]),
     "sendcloud_hook_verify": (R, [P, c_u8p, SZ, c_u8p, SZ, U64, PP, PP]),
+    "sendcloud_hook_verifier_forget": (R, [P, c_u8p, SZ]),
     "sendcloud_hook_verifier_free": (None, [P]),
     "sendcloud_hook_event_name": (Str, [P]),
     "sendcloud_hook_event_sms_id": (Str, [P]),

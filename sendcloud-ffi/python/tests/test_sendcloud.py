@@ -223,6 +223,36 @@ class HookTests(unittest.TestCase):
             v.verify(b"x" * (65 * 1024), now_ms=self.TS)
         self.assertEqual(cm.exception.http_status, 413)
 
+    def test_forget_lets_a_retry_through(self):
+        v = HookVerifier("hook-key")
+        body = signed("hook-key", "tok-f", self.TS, event="deliver", smsId="f$1", phone="13800000001")
+        ev = v.verify(body, now_ms=self.TS)
+        with self.assertRaises(HookReplayed):
+            v.verify(body, now_ms=self.TS + 1000)
+        # The handler failed: forget the token, and SendCloud's retry is accepted again.
+        v.forget(ev.token)
+        self.assertEqual(v.verify(body, now_ms=self.TS + 2000).token, "tok-f")
+        with self.assertRaises(HookReplayed):
+            v.verify(body, now_ms=self.TS + 3000)
+        v.forget(b"tok-f")
+        v.verify(body, now_ms=self.TS + 4000)
+
+        v.forget("never-seen")
+        v.forget("")
+        with self.assertRaises(InvalidInput) as cm:
+            v.forget(b"tok-\xff")
+        self.assertEqual(cm.exception.field, "token")
+        with self.assertRaises(InvalidInput) as cm:
+            v.forget(None)
+        self.assertEqual(cm.exception.field, "token")
+        # Refused calls forgot nothing.
+        with self.assertRaises(HookReplayed):
+            v.verify(body, now_ms=self.TS + 5000)
+        v.close()
+        with self.assertRaises(InvalidInput) as cm:
+            v.forget("tok-f")
+        self.assertEqual(cm.exception.field, "verifier")
+
     def test_bad_keys(self):
         with self.assertRaises(InvalidInput):
             HookVerifier([])

@@ -158,6 +158,7 @@ static void test_null_and_free(void) {
                                      &err_),
                SENDCLOUD_NULL_PARAMETER, "verifier");
     CHECK(req == SENTINEL);
+    CHECK(sendcloud_hook_verifier_forget(NULL, CS("tok-1")) == SENDCLOUD_NULL_PARAMETER);
 
     /* Accessors answer empty values for NULL; frees accept NULL. */
     CHECK(sendcloud_request_method(NULL).len == 0 && sendcloud_request_method(NULL).data != NULL);
@@ -731,6 +732,39 @@ static void test_hook(void) {
           SENDCLOUD_HOOK_REPLAYED);
     CHECK(sendcloud_error_http_status(err) == 200);
     CHECK(ev == SENTINEL);
+    sendcloud_error_free(err);
+    err = NULL;
+    /* A handler that failed forgets the token (by name, then through the event's own view
+     * of it), so SendCloud's retry is accepted once more, and then remembered again. */
+    ev = NULL;
+    CHECK(sendcloud_hook_verifier_forget(v, CS("tok-1")) == SENDCLOUD_OK);
+    if (OK(sendcloud_hook_verify(v, NULL, 0, CS(DELIVER_BODY), HOOK_TS + 4000, &ev, &err))) {
+        sendcloud_str t = sendcloud_hook_event_token(ev);
+        CHECK(str_eq(t, "tok-1"));
+        CHECK(sendcloud_hook_verifier_forget(v, (const uint8_t *)t.data, t.len) == SENDCLOUD_OK);
+        sendcloud_hook_event_free(ev);
+    }
+    ev = NULL;
+    if (OK(sendcloud_hook_verify(v, NULL, 0, CS(DELIVER_BODY), HOOK_TS + 5000, &ev, &err)))
+        sendcloud_hook_event_free(ev);
+    ev = SENTINEL;
+    CHECK(sendcloud_hook_verify(v, NULL, 0, CS(DELIVER_BODY), HOOK_TS + 6000, &ev, &err) ==
+          SENDCLOUD_HOOK_REPLAYED);
+    CHECK(ev == SENTINEL);
+    sendcloud_error_free(err);
+    err = NULL;
+    /* Forgetting an unknown or empty token is harmless; NULL and non-UTF-8 are refused. */
+    CHECK(sendcloud_hook_verifier_forget(v, CS("never-seen")) == SENDCLOUD_OK);
+    CHECK(sendcloud_hook_verifier_forget(v, CS("")) == SENDCLOUD_OK);
+    CHECK(sendcloud_hook_verifier_forget(v, NULL, 0) == SENDCLOUD_NULL_PARAMETER);
+    CHECK(sendcloud_hook_verifier_forget(v, NULL, 5) == SENDCLOUD_NULL_PARAMETER);
+    CHECK(sendcloud_hook_verifier_forget(v, (const uint8_t *)"tok-\xff", 5) ==
+          SENDCLOUD_INVALID_UTF8);
+    CHECK(sendcloud_hook_verifier_forget(v, (const uint8_t *)"x", SIZE_MAX) ==
+          SENDCLOUD_INVALID_INPUT);
+    ev = SENTINEL;
+    CHECK(sendcloud_hook_verify(v, NULL, 0, CS(DELIVER_BODY), HOOK_TS + 7000, &ev, &err) ==
+          SENDCLOUD_HOOK_REPLAYED);
     sendcloud_error_free(err);
     err = NULL;
     /* A failure event, with no content type (guessed). */
