@@ -413,7 +413,9 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         }
         if !sum.failed.is_empty() {
             println!(
-                "Failed batches may be resent safely within an hour with --request-id {base}."
+                "Failed batches may be resent safely within an hour: run this same command (same \
+                 --recipients file) again with --request-id {base}; batches already accepted \
+                 are recognised and not sent twice."
             );
         }
     }

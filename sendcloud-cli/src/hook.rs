@@ -18,8 +18,8 @@ pub enum HookCommand {
     Verify(VerifyArgs),
 }
 
-/// Arguments of `hook verify`.
-#[derive(Args, Debug)]
+/// Arguments of `hook verify`. Their Debug output never shows the app keys.
+#[derive(Args)]
 pub struct VerifyArgs {
     /// The SMSHook app key (not the SMS key); repeat it to accept any of several keys
     #[arg(
@@ -39,6 +39,20 @@ pub struct VerifyArgs {
     /// How old the post may be, in seconds (a captured post is usually old: default 1 year)
     #[arg(long, default_value_t = 365 * 24 * 3600, value_name = "SECONDS")]
     pub max_age: u64,
+}
+
+impl std::fmt::Debug for VerifyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyArgs")
+            .field(
+                "app_keys",
+                &format_args!("[{} key(s)]", self.app_keys.len()),
+            )
+            .field("content_type", &self.content_type)
+            .field("file", &self.file)
+            .field("max_age", &self.max_age)
+            .finish()
+    }
 }
 
 pub fn run(g: &Global, command: &HookCommand) -> Result<u8, Failure> {

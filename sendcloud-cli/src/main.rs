@@ -31,8 +31,8 @@ struct Cli {
     command: Command,
 }
 
-/// Settings every command takes.
-#[derive(Args, Debug)]
+/// Settings every command takes. Its Debug output never shows the key.
+#[derive(Args)]
 pub struct Global {
     /// The SMS API user (smsUser)
     #[arg(long, global = true, env = "SENDCLOUD_SMS_USER", value_name = "USER")]
@@ -55,6 +55,18 @@ pub struct Global {
     /// Print one JSON document on stdout, for scripts
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl std::fmt::Debug for Global {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Global")
+            .field("user", &self.user)
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("sha256", &self.sha256)
+            .field("json", &self.json)
+            .finish()
+    }
 }
 
 #[derive(Subcommand, Debug)]

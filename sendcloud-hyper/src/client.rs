@@ -31,8 +31,9 @@ pub type DefaultService = hyper_util::client::legacy::Client<
 
 pub use sendcloud_proto::transport::ClientError as Error;
 
-/// Settings of a [`Client`], with safe defaults.
-#[derive(Debug, Clone)]
+/// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
+/// proxy password.
+#[derive(Clone)]
 pub struct ClientBuilder {
     sms_user: String,
     sms_key: sendcloud_proto::Secret,
@@ -46,6 +47,25 @@ pub struct ClientBuilder {
     bulk_concurrency: usize,
     max_idle_per_host: usize,
     proxy: Option<Option<String>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("sms_user", &self.sms_user)
+            .field("sms_key", &self.sms_key)
+            .field("base_url", &self.base_url)
+            .field("algorithm", &self.algorithm)
+            .field("timeout", &self.timeout)
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(|p| p.as_deref().map(sendcloud_proto::transport::redact_url)),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {

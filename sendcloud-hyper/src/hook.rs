@@ -111,7 +111,10 @@ where
         let limit = self.inner.verifier.max_body_bytes();
         let body = match Limited::new(request.into_body(), limit).collect().await {
             Ok(b) => b.to_bytes(),
-            Err(_) => return answer(413, "body too large"),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return answer(413, "body too large")
+            }
+            Err(_) => return answer(400, "the body could not be read"),
         };
         let verified = {
             let mut guard = self

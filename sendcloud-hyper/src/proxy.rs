@@ -9,6 +9,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use sendcloud_proto::transport::{base64, redact_url as redact};
+
 use crate::client::BoxError;
 
 /// Connects directly, or through a proxy (`CONNECT host:port`) when one is set.
@@ -24,7 +26,9 @@ impl ProxyConnector {
         let tunnel = match proxy {
             None => None,
             Some(p) => {
-                let uri: http::Uri = p.parse().map_err(|e| format!("proxy URL {p:?}: {e}"))?;
+                let uri: http::Uri = p
+                    .parse()
+                    .map_err(|e| format!("proxy URL {:?}: {e}", redact(p)))?;
                 if uri.scheme_str() != Some("http") || uri.host().is_none() {
                     return Err(format!(
                         "proxy URL must be http://host:port, got {:?}",
@@ -62,17 +66,6 @@ impl ProxyConnector {
     }
 }
 
-/// The proxy URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((_, host)) => format!("{scheme}://***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -90,32 +83,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn base64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
 }
 
 impl tower::Service<http::Uri> for ProxyConnector {
@@ -147,15 +114,12 @@ impl tower::Service<http::Uri> for ProxyConnector {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn base64_and_redaction() {
-        assert_eq!(super::base64(b"user:pass"), "dXNlcjpwYXNz");
-        assert_eq!(super::base64(b"a"), "YQ==");
-        assert_eq!(super::base64(b"ab"), "YWI=");
-        assert_eq!(
-            super::redact("http://u:secret@proxy:3128"),
-            "http://***@proxy:3128"
-        );
+    fn percent_decoding_and_redacted_errors() {
         assert_eq!(super::percent_decode("a%40b%3Ac"), "a@b:c");
         assert_eq!(super::percent_decode("100%"), "100%");
+        let http = hyper_util::client::legacy::connect::HttpConnector::new();
+        let e =
+            super::ProxyConnector::new(http, Some("http://u:s3cret pw@proxy:3128")).unwrap_err();
+        assert!(!e.contains("s3cret"), "{e}");
     }
 }

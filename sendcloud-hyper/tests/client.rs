@@ -241,11 +241,12 @@ async fn each_fault_is_survived_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_blind_send_is_not_retried_after_it_may_have_gone_out() {
+async fn a_send_without_an_id_gets_one_so_a_lost_answer_is_retried_safely() {
     let server = sandbox().await;
     let c = client(&server);
     server.script_faults([Fault::DropAfter]);
-    // The call driver only skips the generated id when asked: use the raw core call.
+    // The request as the caller built it has no id (the driver test shows such a send is
+    // never retried once it may have gone out)...
     let send = code_send("13900000010", "1234");
     let core = c.core().clone();
     let req = core

@@ -220,7 +220,8 @@ pub struct BulkReport {
     pub recipients: u64,
     /// Recipients SendCloud accepted.
     pub accepted: u64,
-    /// Batches whose retry found them already processed (`400 duplicate request`).
+    /// Batches found already processed (`400 duplicate request`): on a retry after a lost
+    /// answer, or because the same list was sent with the same base id within the hour.
     pub already_accepted_batches: u64,
     /// Numbers left out because they came twice within a batch.
     pub duplicates_skipped: u64,
@@ -254,12 +255,40 @@ impl BulkReport {
                 self.refused.extend(receipt.rejected.iter().cloned());
             }
             Err(err) => match err.api_error() {
+                // This very batch (same derived id) was processed earlier: a re-run of the
+                // same list with the same base id within the hour. Not sent twice.
                 Some(crate::error::Error::Api {
-                    status: crate::status::StatusCode::AllFailed,
+                    status: crate::status::StatusCode::DuplicateRequest,
+                    ..
+                }) => {
+                    self.already_accepted_batches += 1;
+                    self.accepted += n;
+                }
+                Some(crate::error::Error::Api {
+                    status: status @ crate::status::StatusCode::AllFailed,
                     rejected,
                     ..
                 }) if !rejected.is_empty() => {
                     self.refused.extend(rejected.iter().cloned());
+                    // Numbers the answer did not list are neither accepted nor refused:
+                    // keep them as failed, so that nothing is lost.
+                    let listed: std::collections::HashSet<&str> =
+                        rejected.iter().map(|r| r.phone.as_str()).collect();
+                    let unlisted: Vec<Phone> = recipients
+                        .phones()
+                        .iter()
+                        .filter(|p| !listed.contains(p.as_str()))
+                        .cloned()
+                        .collect();
+                    if !unlisted.is_empty() {
+                        self.failed.push(FailedBatch {
+                            index,
+                            send_request_id: send_request_id.clone(),
+                            phones: unlisted,
+                            status: Some(*status),
+                            error: format!("{err} (these numbers were not listed in the answer)"),
+                        });
+                    }
                 }
                 api => self.failed.push(FailedBatch {
                     index,

@@ -44,6 +44,7 @@ pub struct Call<E> {
     policy: RetryPolicy,
     attempt: u32,
     clock_resynced: bool,
+    maybe_processed: bool,
 }
 
 impl<E: Endpoint> Call<E> {
@@ -62,6 +63,7 @@ impl<E: Endpoint> Call<E> {
             policy,
             attempt: 0,
             clock_resynced: false,
+            maybe_processed: false,
         }
     }
 
@@ -72,6 +74,7 @@ impl<E: Endpoint> Call<E> {
             policy,
             attempt: 0,
             clock_resynced: false,
+            maybe_processed: false,
         }
     }
 
@@ -106,6 +109,7 @@ impl<E: Endpoint> Call<E> {
             attempt: self.attempt.max(1),
             idempotent: self.endpoint.is_idempotent(),
             clock_resynced: self.clock_resynced,
+            maybe_processed: self.maybe_processed,
             jitter: jitter(),
         }
     }
@@ -122,7 +126,11 @@ impl<E: Endpoint> Call<E> {
             Ok(_) => return Next::Done(result),
             Err(e) => AttemptOutcome::Error(e),
         };
-        match self.policy.decide(&self.context(jitter), outcome) {
+        let decision = self.policy.decide(&self.context(jitter), outcome);
+        if let Err(e) = &result {
+            self.maybe_processed |= may_have_been_processed(e);
+        }
+        match decision {
             Decision::Retry { after } => Next::Retry(after),
             Decision::ResyncClock => Next::ResyncClock,
             Decision::AlreadyAccepted => match self.endpoint.already_accepted() {
@@ -140,13 +148,27 @@ impl<E: Endpoint> Call<E> {
         failure: TransportFailure,
         jitter: impl FnOnce() -> f64,
     ) -> Option<Duration> {
-        match self
+        let decision = self
             .policy
-            .decide(&self.context(jitter), AttemptOutcome::Transport(failure))
-        {
+            .decide(&self.context(jitter), AttemptOutcome::Transport(failure));
+        if failure != TransportFailure::Connect {
+            self.maybe_processed = true;
+        }
+        match decision {
             Decision::Retry { after } => Some(after),
             _ => None,
         }
+    }
+}
+
+/// Whether SendCloud may have processed a request that got this answer: a server error
+/// or an unreadable answer leaves it open; a refusal (a 4xx status code) does not.
+fn may_have_been_processed(e: &Error) -> bool {
+    match e {
+        Error::Api { status, .. } => status.retry_class() == crate::status::RetryClass::Retryable,
+        Error::Http { status, .. } => *status >= 500,
+        Error::Decode { .. } => true,
+        _ => false,
     }
 }
 

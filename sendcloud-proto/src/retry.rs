@@ -38,6 +38,10 @@ pub struct AttemptContext {
     pub idempotent: bool,
     /// Whether the clock was already resynced for this request.
     pub clock_resynced: bool,
+    /// Whether an earlier attempt may have been processed: it timed out, its connection
+    /// failed after the request was sent, or its answer was a server error or unreadable.
+    /// Only then does a `400 duplicate request` mean "already accepted".
+    pub maybe_processed: bool,
     /// A random number in `[0, 1)` chosen by the caller (the core has no randomness).
     pub jitter: f64,
 }
@@ -47,8 +51,9 @@ pub struct AttemptContext {
 pub enum Decision {
     /// Finished: report the outcome as it is.
     Done,
-    /// A retry was answered `400 duplicate request`: an earlier attempt was processed.
-    /// Report the request as accepted.
+    /// A retry was answered `400 duplicate request` after an attempt that may have been
+    /// processed (see [`AttemptContext::maybe_processed`]): that attempt was. Report the
+    /// request as accepted.
     AlreadyAccepted,
     /// Wait, then send the same request again (re-signed with a fresh timestamp).
     Retry {
@@ -67,7 +72,9 @@ pub enum Decision {
 /// use std::time::Duration;
 /// use sendcloud_proto::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
 /// let p = RetryPolicy::default();
-/// let ctx = AttemptContext { attempt: 1, idempotent: true, clock_resynced: false, jitter: 0.0 };
+/// let ctx = AttemptContext {
+///     attempt: 1, idempotent: true, clock_resynced: false, maybe_processed: false, jitter: 0.0,
+/// };
 /// assert_eq!(p.decide(&ctx, AttemptOutcome::Transport(TransportFailure::Timeout)),
 ///            Decision::Retry { after: Duration::from_millis(100) });
 /// // Without a sendRequestId a timed-out send may have gone out: no blind retry.
@@ -139,7 +146,9 @@ impl RetryPolicy {
             AttemptOutcome::Error(err) => match err {
                 Error::Invalid(_) => Decision::GiveUp,
                 Error::Api { status, .. } => {
-                    if *status == StatusCode::DuplicateRequest && ctx.attempt > 1 && ctx.idempotent
+                    if *status == StatusCode::DuplicateRequest
+                        && ctx.maybe_processed
+                        && ctx.idempotent
                     {
                         return Decision::AlreadyAccepted;
                     }

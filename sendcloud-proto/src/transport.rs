@@ -179,3 +179,51 @@ pub fn proxy_for(base_url: &str, var: impl Fn(&str) -> Option<String>) -> Option
     }
     Some(proxy.trim().to_owned())
 }
+
+/// Standard base64 with padding, as HTTP Basic credentials and SMSHook's `encodeMessage`
+/// use it.
+///
+/// ```
+/// assert_eq!(sendcloud_proto::transport::base64(b"user:pass"), "dXNlcjpwYXNz");
+/// ```
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A URL with any password in it replaced by `***`, for messages and Debug output.
+///
+/// ```
+/// use sendcloud_proto::transport::redact_url;
+/// assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://***@proxy:3128");
+/// assert_eq!(redact_url("http://proxy:3128"), "http://proxy:3128");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            match rest[..end].rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[end..]),
+                None => url.to_owned(),
+            }
+        }
+        None if url.contains('@') => "***".to_owned(),
+        None => url.to_owned(),
+    }
+}

@@ -11,6 +11,7 @@ fn ctx(attempt: u32, idempotent: bool) -> AttemptContext {
         attempt,
         idempotent,
         clock_resynced: false,
+        maybe_processed: false,
         jitter: 0.5,
     }
 }
@@ -67,8 +68,18 @@ fn decisions() {
         // The attempt cap.
         (ctx(5, true), O::Error(&e501), Decision::GiveUp),
         (ctx(5, true), O::Transport(T::Connect), Decision::GiveUp),
-        // 400 on a retry: an earlier attempt went through.
-        (ctx(2, true), O::Error(&e400), Decision::AlreadyAccepted),
+        // 400 after an attempt that may have been processed: it was.
+        (
+            AttemptContext {
+                maybe_processed: true,
+                ..ctx(2, true)
+            },
+            O::Error(&e400),
+            Decision::AlreadyAccepted,
+        ),
+        // 400 on a retry after attempts that cannot have been processed (a refused
+        // connection, a 461): the id was used before, by something else. Report it.
+        (ctx(2, true), O::Error(&e400), Decision::GiveUp),
         // 400 on a first attempt: the id was used before; report it.
         (ctx(1, true), O::Error(&e400), Decision::GiveUp),
         (ctx(1, false), O::Error(&e461), Decision::ResyncClock),
@@ -227,4 +238,58 @@ proptest! {
         let ids: HashSet<String> = batches.iter().map(|b| b.request.send_request_id().unwrap().to_string()).collect();
         prop_assert_eq!(ids.len(), batches.len());
     }
+}
+
+fn api_err(code: i64, rejected: Vec<Rejected>) -> Error {
+    Error::Api {
+        status: StatusCode::from_code(code),
+        message: "m".into(),
+        rejected,
+    }
+}
+
+#[test]
+fn the_report_accounts_for_every_recipient() {
+    let recipients = Recipients::parse("13800000001,13800000002,13800000003").unwrap();
+    let id = SendRequestId::new("b-1").unwrap();
+    let refused = |p: &str| Rejected {
+        phone: p.into(),
+        message: "bad".into(),
+    };
+
+    // 311: two accepted, one refused.
+    let mut r = BulkReport::default();
+    let receipt = SendReceipt {
+        status: Some(StatusCode::PartialSuccess),
+        success_count: 2,
+        rejected: vec![refused("13800000002")],
+        ..SendReceipt::default()
+    };
+    r.record(1, &id, &recipients, 0, Ok(&receipt));
+    assert_eq!((r.accepted, r.refused.len(), r.failed.len()), (2, 1, 0));
+
+    // 312 listing only one of three: the other two are kept as failed, not lost.
+    let mut r = BulkReport::default();
+    let e = api_err(312, vec![refused("13800000001")]);
+    r.record(1, &id, &recipients, 0, Err(&e));
+    assert_eq!(r.refused.len(), 1);
+    assert_eq!(r.failed.len(), 1);
+    assert_eq!(r.failed[0].phones.len(), 2);
+    assert_eq!(r.not_accepted(), 3);
+
+    // 400 on a batch: sent earlier under the same derived id, counted once as accepted.
+    let mut r = BulkReport::default();
+    let e = api_err(400, vec![]);
+    r.record(1, &id, &recipients, 0, Err(&e));
+    assert_eq!((r.accepted, r.already_accepted_batches), (3, 1));
+    assert!(r.all_accepted());
+
+    // Anything else fails the batch whole, with its numbers kept for a re-run.
+    let mut r = BulkReport::default();
+    let e = api_err(431, vec![]);
+    r.record(1, &id, &recipients, 1, Err(&e));
+    assert_eq!(r.failed[0].phones, recipients.phones().to_vec());
+    assert_eq!(r.failed[0].status, Some(StatusCode::TemplateNotFound));
+    assert_eq!(r.duplicates_skipped, 1);
+    assert_eq!(r.accepted + r.not_accepted(), 3);
 }

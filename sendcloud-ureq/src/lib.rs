@@ -37,8 +37,9 @@ use sendcloud_proto::{
 
 pub use sendcloud_proto::transport::ClientError as Error;
 
-/// Settings of a [`Client`], with safe defaults.
-#[derive(Debug, Clone)]
+/// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
+/// proxy password.
+#[derive(Clone)]
 pub struct ClientBuilder {
     sms_user: String,
     sms_key: sendcloud_proto::Secret,
@@ -50,6 +51,25 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     allow_plain_http: bool,
     proxy: Option<Option<String>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("sms_user", &self.sms_user)
+            .field("sms_key", &self.sms_key)
+            .field("base_url", &self.base_url)
+            .field("algorithm", &self.algorithm)
+            .field("timeout", &self.timeout)
+            .field(
+                "proxy",
+                &self
+                    .proxy
+                    .as_ref()
+                    .map(|p| p.as_deref().map(sendcloud_proto::transport::redact_url)),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {

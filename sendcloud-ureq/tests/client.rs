@@ -289,3 +289,15 @@ fn sends_go_through_a_configured_proxy() {
     assert_eq!(tunnels[0].0, s.server.addr().to_string());
     assert_eq!(s.server.sandbox().outbox().len(), 1);
 }
+
+#[test]
+fn settings_never_show_the_key_or_the_proxy_password() {
+    let builder = Client::builder("user", "the-sms-key")
+        .proxy(Some("http://proxyuser:proxy-pw@proxy.example:3128".into()));
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("proxy.example"), "{shown}");
+    assert!(!shown.contains("the-sms-key"), "{shown}");
+    assert!(!shown.contains("proxy-pw"), "{shown}");
+    let client = builder.proxy(None).build().unwrap();
+    assert!(!format!("{client:?}").contains("the-sms-key"));
+}
