@@ -144,7 +144,9 @@ fuzz_target!(|input: Input| {
             let Ok(code) = VerificationCode::new(code) else {
                 return;
             };
-            let mut voice = SendVoice::new(phone, code);
+            let Ok(mut voice) = SendVoice::new(phone, code) else {
+                return;
+            };
             if let Some(id) = request_id {
                 voice = voice.with_request_id(id);
             }

@@ -165,7 +165,9 @@ pub fn voice(g: &Global, a: &VoiceArgs) -> Result<u8, Failure> {
     let phone = Phone::parse(&a.to).map_err(invalid)?;
     let code = VerificationCode::new(a.code.as_str()).map_err(invalid)?;
     let id = request_id(&a.request_id)?;
-    let mut voice = SendVoice::new(phone, code).with_request_id(id.clone());
+    let mut voice = SendVoice::new(phone, code)
+        .map_err(invalid)?
+        .with_request_id(id.clone());
     if let Some(t) = tag(&a.tag)? {
         voice = voice.with_tag(t);
     }

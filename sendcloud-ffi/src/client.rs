@@ -81,7 +81,7 @@ pub unsafe extern "C" fn sendcloud_message_new_voice(
         let phone = unsafe { str_arg(phone, phone_len, "phone") }?;
         // SAFETY: guaranteed by the caller.
         let code = unsafe { str_arg(code, code_len, "code") }?;
-        let voice = SendVoice::new(Phone::parse(phone)?, VerificationCode::new(code)?);
+        let voice = SendVoice::new(Phone::parse(phone)?, VerificationCode::new(code)?)?;
         // SAFETY: `out` was checked and the caller guarantees it is writable.
         unsafe {
             write_handle(

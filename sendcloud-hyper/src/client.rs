@@ -197,7 +197,7 @@ struct Inner<S> {
 /// use sendcloud_hyper::proto::{Phone, SendVoice, VerificationCode};
 /// let client = Client::builder("my-sms-user", "my-sms-key").build()?;
 /// let receipt = client
-///     .send_voice(SendVoice::new(Phone::parse("13800000000")?, VerificationCode::new("1234")?))
+///     .send_voice(SendVoice::new(Phone::parse("13800000000")?, VerificationCode::new("1234")?)?)
 ///     .await?;
 /// println!("{:?}", receipt.sms_ids);
 /// # Ok(()) }

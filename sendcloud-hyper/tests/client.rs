@@ -82,10 +82,13 @@ async fn voice_code_and_time() {
     let server = sandbox().await;
     let c = client(&server);
     let v = c
-        .send_voice(SendVoice::new(
-            Phone::parse("13800000003").unwrap(),
-            VerificationCode::new("5678").unwrap(),
-        ))
+        .send_voice(
+            SendVoice::new(
+                Phone::parse("13800000003").unwrap(),
+                VerificationCode::new("5678").unwrap(),
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(v.success_count, 1);

@@ -81,10 +81,13 @@ async fn delivered_and_failed_events_arrive_once_each_and_match_the_outbox() {
         .unwrap();
     assert_eq!(receipt.success_count, 6);
     client
-        .send_voice(SendVoice::new(
-            Phone::parse("13800000003").unwrap(),
-            VerificationCode::new("9876").unwrap(),
-        ))
+        .send_voice(
+            SendVoice::new(
+                Phone::parse("13800000003").unwrap(),
+                VerificationCode::new("9876").unwrap(),
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
 

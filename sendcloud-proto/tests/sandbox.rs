@@ -691,6 +691,7 @@ fn a_repeated_send_request_id_is_400_within_the_hour() {
         Phone::parse("13800000002").unwrap(),
         VerificationCode::new("1234").unwrap(),
     )
+    .unwrap()
     .with_request_id(SendRequestId::new("voice-1").unwrap());
     assert_eq!(code_of(&run(&mut sb, &voice, NOW)), 200);
     assert_eq!(code_of(&run(&mut sb, &voice, NOW)), 400);
@@ -806,7 +807,8 @@ fn send_voice() {
     let voice = SendVoice::new(
         Phone::parse("13800000000").unwrap(),
         VerificationCode::new("4321").unwrap(),
-    );
+    )
+    .unwrap();
     let resp = run(&mut sb, &voice, NOW);
     assert_eq!(code_of(&resp), 200);
     assert_eq!(

@@ -91,10 +91,13 @@ fn sha256_signatures_are_accepted() {
 fn voice_code_and_time() {
     let s = sandbox();
     let c = client(&s);
-    c.send_voice(SendVoice::new(
-        Phone::parse("13800000003").unwrap(),
-        VerificationCode::new("5678").unwrap(),
-    ))
+    c.send_voice(
+        SendVoice::new(
+            Phone::parse("13800000003").unwrap(),
+            VerificationCode::new("5678").unwrap(),
+        )
+        .unwrap(),
+    )
     .unwrap();
     c.send_code(SendCode::new(
         Phone::parse("13800000004").unwrap(),

@@ -3,7 +3,7 @@
 use http::Method;
 
 use crate::endpoint::Endpoint;
-use crate::error::Error;
+use crate::error::{Error, ValidationError};
 use crate::form::Form;
 use crate::phone::Phone;
 use crate::response::{send_receipt, Envelope, SendReceipt};
@@ -14,8 +14,12 @@ use crate::values::{SendRequestId, Tag, VerificationCode};
 /// ```
 /// use sendcloud_proto::{Phone, SendVoice, VerificationCode};
 /// let v = SendVoice::new(Phone::parse("13800000000").unwrap(),
-///                        VerificationCode::new("1234").unwrap());
+///                        VerificationCode::new("1234").unwrap()).unwrap();
 /// assert_eq!(v.code().as_str(), "1234");
+/// // Voice calls go to domestic numbers only (sendVoice has no msgType).
+/// let e = SendVoice::new(Phone::parse("+85212345678").unwrap(),
+///                        VerificationCode::new("1234").unwrap()).unwrap_err();
+/// assert_eq!(e.field, "phone");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SendVoice {
@@ -26,14 +30,21 @@ pub struct SendVoice {
 }
 
 impl SendVoice {
-    /// A voice call to `phone` that reads `code`.
-    pub fn new(phone: Phone, code: VerificationCode) -> Self {
-        SendVoice {
+    /// A voice call to `phone` that reads `code`. The number must be domestic: sendVoice
+    /// has no msgType, and SendCloud refuses `00` numbers there.
+    pub fn new(phone: Phone, code: VerificationCode) -> Result<Self, ValidationError> {
+        if phone.is_international() {
+            return Err(ValidationError::new(
+                "phone",
+                "a voice call goes to a domestic number; international numbers (+ or 00) can get a code by SMS (sendCode)",
+            ));
+        }
+        Ok(SendVoice {
             phone,
             code,
             send_request_id: None,
             tag: None,
-        }
+        })
     }
     /// Sets the idempotency key.
     pub fn with_request_id(mut self, id: SendRequestId) -> Self {
