@@ -13,9 +13,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
 use sendcloud_proto::{
-    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Credentials, Endpoint,
-    GetServerTime, Phone, RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime,
-    SignatureAlgorithm, Timestamp, TransportFailure,
+    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Endpoint, GetServerTime, Phone,
+    RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Timestamp,
+    TransportFailure,
 };
 use tower::ServiceExt;
 use tracing::Instrument;
@@ -33,99 +33,20 @@ pub use sendcloud_proto::transport::ClientError as Error;
 
 /// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
 /// proxy password.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
-    sms_user: String,
-    sms_key: sendcloud_proto::Secret,
-    base_url: String,
-    algorithm: SignatureAlgorithm,
-    connect_timeout: Duration,
-    timeout: Duration,
-    max_response_bytes: usize,
-    retry: RetryPolicy,
-    allow_plain_http: bool,
+    settings: sendcloud_proto::transport::ClientSettings,
     bulk_concurrency: usize,
     max_idle_per_host: usize,
-    proxy: Option<Option<String>>,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("sms_user", &self.sms_user)
-            .field("sms_key", &self.sms_key)
-            .field("base_url", &self.base_url)
-            .field("algorithm", &self.algorithm)
-            .field("timeout", &self.timeout)
-            .field(
-                "proxy",
-                &self
-                    .proxy
-                    .as_ref()
-                    .map(|p| p.as_deref().map(sendcloud_proto::transport::redact_url)),
-            )
-            .finish_non_exhaustive()
-    }
 }
 
 impl ClientBuilder {
-    /// The base URL (default: the real service). Plain `http://` is refused for hosts
-    /// other than loopback unless [`ClientBuilder::allow_plain_http`] is set.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-    /// The signature algorithm (default MD5).
-    pub fn algorithm(mut self, algorithm: SignatureAlgorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-    /// How long connecting may take (default 5 s).
-    pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-    /// How long one attempt may take in all (default 30 s).
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = t;
-        self
-    }
-    /// The largest answer read (default 1 MiB).
-    pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.max_response_bytes = n;
-        self
-    }
-    /// The retry policy.
-    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
-        self.retry = p;
-        self
-    }
-    /// Allows `http://` to hosts other than loopback.
-    pub fn allow_plain_http(mut self, yes: bool) -> Self {
-        self.allow_plain_http = yes;
-        self
-    }
+    sendcloud_proto::client_settings_methods!();
+
     /// How many batches of a bulk send are in flight at once (default 4).
     pub fn bulk_concurrency(mut self, n: usize) -> Self {
         self.bulk_concurrency = n.max(1);
         self
-    }
-
-    /// An HTTP proxy (`http://[user:password@]host:port`) to tunnel through, or `None` for
-    /// none. By default the proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an `http://`
-    /// base URL), unless `NO_PROXY` names the host.
-    pub fn proxy(mut self, url: Option<String>) -> Self {
-        self.proxy = Some(url);
-        self
-    }
-
-    fn core(&self) -> Result<sendcloud_proto::Client, Error> {
-        let credentials = Credentials::new(self.sms_user.clone(), self.sms_key.expose())?;
-        let core = sendcloud_proto::Client::new(credentials)
-            .with_base_url(&self.base_url)?
-            .with_algorithm(self.algorithm);
-        check_scheme(core.base_url(), self.allow_plain_http)?;
-        Ok(core)
     }
 
     /// Builds the client over hyper-util's pooled client with rustls.
@@ -134,13 +55,8 @@ impl ClientBuilder {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(self.connect_timeout));
-        let proxy = match &self.proxy {
-            Some(explicit) => explicit.clone(),
-            None => {
-                sendcloud_proto::transport::proxy_for(&self.base_url, |k| std::env::var(k).ok())
-            }
-        };
+        http.set_connect_timeout(Some(self.settings.connect_timeout));
+        let proxy = self.settings.proxy_url(|k| std::env::var(k).ok());
         let connector =
             crate::proxy::ProxyConnector::new(http, proxy.as_deref()).map_err(Error::Config)?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -157,14 +73,14 @@ impl ClientBuilder {
 
     /// Builds the client over your own HTTP service (add middleware with tower layers).
     pub fn build_with<S>(self, service: S) -> Result<Client<S>, Error> {
-        let core = self.core()?;
+        let core = self.settings.core_client()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 core,
                 service,
-                retry: self.retry,
-                timeout: self.timeout,
-                max_response_bytes: self.max_response_bytes,
+                retry: self.settings.retry,
+                timeout: self.settings.timeout,
+                max_response_bytes: self.settings.max_response_bytes,
                 bulk_concurrency: self.bulk_concurrency,
                 clock_offset_ms: AtomicI64::new(0),
                 counter: AtomicU64::new(0),
@@ -173,8 +89,6 @@ impl ClientBuilder {
         })
     }
 }
-
-use sendcloud_proto::transport::check_scheme;
 
 struct Inner<S> {
     core: sendcloud_proto::Client,
@@ -228,18 +142,9 @@ impl Client<DefaultService> {
     /// Settings for a client of `sms_user` with `sms_key`.
     pub fn builder(sms_user: impl Into<String>, sms_key: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
-            sms_user: sms_user.into(),
-            sms_key: sendcloud_proto::Secret::new(sms_key),
-            base_url: sendcloud_proto::DEFAULT_BASE_URL.to_owned(),
-            algorithm: SignatureAlgorithm::Md5,
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(30),
-            max_response_bytes: 1 << 20,
-            retry: RetryPolicy::default(),
-            allow_plain_http: false,
+            settings: sendcloud_proto::transport::ClientSettings::new(sms_user, sms_key),
             bulk_concurrency: 4,
             max_idle_per_host: 32,
-            proxy: None,
         }
     }
 }

@@ -227,3 +227,145 @@ pub fn redact_url(url: &str) -> String {
         None => url.to_owned(),
     }
 }
+
+/// What every transport's client builder sets, with safe defaults: timeouts on, MD5, the
+/// real service, verified TLS (plain `http://` only to loopback), the default retry policy,
+/// the proxy from the environment. Its Debug output shows no key and no proxy password.
+#[derive(Clone)]
+pub struct ClientSettings {
+    /// The API user.
+    pub sms_user: String,
+    /// The SMS key.
+    pub sms_key: crate::credentials::Secret,
+    /// The base URL (default: the real service).
+    pub base_url: String,
+    /// The signature algorithm (default MD5).
+    pub algorithm: crate::sign::SignatureAlgorithm,
+    /// How long connecting may take (default 5 s).
+    pub connect_timeout: std::time::Duration,
+    /// How long one attempt may take in all (default 30 s).
+    pub timeout: std::time::Duration,
+    /// The largest answer read (default 1 MiB).
+    pub max_response_bytes: usize,
+    /// The retry policy.
+    pub retry: crate::retry::RetryPolicy,
+    /// Whether `http://` to hosts other than loopback is allowed (default: no).
+    pub allow_plain_http: bool,
+    /// `None`: the proxy from the environment ([`proxy_for`]); `Some(None)`: no proxy;
+    /// `Some(Some(url))`: that proxy.
+    pub proxy: Option<Option<String>>,
+}
+
+impl ClientSettings {
+    /// The defaults for `sms_user` with `sms_key`.
+    pub fn new(sms_user: impl Into<String>, sms_key: impl Into<String>) -> Self {
+        ClientSettings {
+            sms_user: sms_user.into(),
+            sms_key: crate::credentials::Secret::new(sms_key),
+            base_url: crate::client::DEFAULT_BASE_URL.to_owned(),
+            algorithm: crate::sign::SignatureAlgorithm::Md5,
+            connect_timeout: std::time::Duration::from_secs(5),
+            timeout: std::time::Duration::from_secs(30),
+            max_response_bytes: 1 << 20,
+            retry: crate::retry::RetryPolicy::default(),
+            allow_plain_http: false,
+            proxy: None,
+        }
+    }
+
+    /// The sans-IO client these settings describe, after checking the credentials, the
+    /// base URL and the plain-http rule.
+    pub fn core_client(&self) -> Result<crate::client::Client, ClientError> {
+        let credentials =
+            crate::credentials::Credentials::new(self.sms_user.clone(), self.sms_key.expose())?;
+        let core = crate::client::Client::new(credentials)
+            .with_base_url(&self.base_url)?
+            .with_algorithm(self.algorithm);
+        check_scheme(core.base_url(), self.allow_plain_http)?;
+        Ok(core)
+    }
+
+    /// The proxy to use: the one set, or the environment's (read through `var`).
+    pub fn proxy_url(&self, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+        match &self.proxy {
+            Some(explicit) => explicit.clone(),
+            None => proxy_for(&self.base_url, var),
+        }
+    }
+}
+
+impl fmt::Debug for ClientSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSettings")
+            .field("sms_user", &self.sms_user)
+            .field("sms_key", &self.sms_key)
+            .field("base_url", &self.base_url)
+            .field("algorithm", &self.algorithm)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .field("allow_plain_http", &self.allow_plain_http)
+            .field(
+                "proxy",
+                &self.proxy.as_ref().map(|p| p.as_deref().map(redact_url)),
+            )
+            .finish()
+    }
+}
+
+/// The builder methods every transport's `ClientBuilder` has, over its `settings:
+/// ClientSettings` field: written once here, expanded in each transport.
+#[macro_export]
+macro_rules! client_settings_methods {
+    () => {
+        /// The base URL (default: the real service). Plain `http://` is refused for hosts
+        /// other than loopback unless `allow_plain_http` is set.
+        pub fn base_url(mut self, url: impl Into<String>) -> Self {
+            self.settings.base_url = url.into();
+            self
+        }
+        /// The signature algorithm (default MD5).
+        pub fn algorithm(mut self, algorithm: $crate::SignatureAlgorithm) -> Self {
+            self.settings.algorithm = algorithm;
+            self
+        }
+        /// How long connecting may take (default 5 s).
+        pub fn connect_timeout(mut self, t: std::time::Duration) -> Self {
+            self.settings.connect_timeout = t;
+            self
+        }
+        /// How long one attempt may take in all (default 30 s).
+        pub fn timeout(mut self, t: std::time::Duration) -> Self {
+            self.settings.timeout = t;
+            self
+        }
+        /// The largest answer read (default 1 MiB).
+        pub fn max_response_bytes(mut self, n: usize) -> Self {
+            self.settings.max_response_bytes = n;
+            self
+        }
+        /// The retry policy.
+        pub fn retry_policy(mut self, p: $crate::RetryPolicy) -> Self {
+            self.settings.retry = p;
+            self
+        }
+        /// Allows `http://` to hosts other than loopback (the signed requests and the
+        /// messages then cross the network in the clear).
+        pub fn allow_plain_http(mut self, yes: bool) -> Self {
+            self.settings.allow_plain_http = yes;
+            self
+        }
+        /// An HTTP proxy (`http://[user:password@]host:port`), or `None` for none. By
+        /// default the proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` base
+        /// URL), unless `NO_PROXY` names the host.
+        pub fn proxy(mut self, url: Option<String>) -> Self {
+            self.settings.proxy = Some(url);
+            self
+        }
+        /// The settings so far.
+        pub fn settings(&self) -> &$crate::transport::ClientSettings {
+            &self.settings
+        }
+    };
+}

@@ -25,120 +25,44 @@ mod beyond;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use sendcloud_proto as proto;
 use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
 use sendcloud_proto::{
-    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Credentials, Endpoint,
-    GetServerTime, Phone, RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime,
-    SignatureAlgorithm, Timestamp, TransportFailure,
+    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Endpoint, GetServerTime, Phone,
+    RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Timestamp,
+    TransportFailure,
 };
 
 pub use sendcloud_proto::transport::ClientError as Error;
 
 /// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
 /// proxy password.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientBuilder {
-    sms_user: String,
-    sms_key: sendcloud_proto::Secret,
-    base_url: String,
-    algorithm: SignatureAlgorithm,
-    connect_timeout: Duration,
-    timeout: Duration,
-    max_response_bytes: u64,
-    retry: RetryPolicy,
-    allow_plain_http: bool,
-    proxy: Option<Option<String>>,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("sms_user", &self.sms_user)
-            .field("sms_key", &self.sms_key)
-            .field("base_url", &self.base_url)
-            .field("algorithm", &self.algorithm)
-            .field("timeout", &self.timeout)
-            .field(
-                "proxy",
-                &self
-                    .proxy
-                    .as_ref()
-                    .map(|p| p.as_deref().map(sendcloud_proto::transport::redact_url)),
-            )
-            .finish_non_exhaustive()
-    }
+    settings: sendcloud_proto::transport::ClientSettings,
 }
 
 impl ClientBuilder {
-    /// The base URL (default: the real service). Plain `http://` is refused for hosts
-    /// other than loopback unless [`ClientBuilder::allow_plain_http`] is set.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-    /// The signature algorithm (default MD5).
-    pub fn algorithm(mut self, algorithm: SignatureAlgorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-    /// How long connecting may take (default 5 s).
-    pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-    /// How long one attempt may take in all (default 30 s).
-    pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = t;
-        self
-    }
-    /// The largest answer read (default 1 MiB).
-    pub fn max_response_bytes(mut self, n: u64) -> Self {
-        self.max_response_bytes = n;
-        self
-    }
-    /// The retry policy.
-    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
-        self.retry = p;
-        self
-    }
-    /// Allows `http://` to hosts other than loopback (the key-derived signature and the
-    /// message contents then cross the network in the clear).
-    pub fn allow_plain_http(mut self, yes: bool) -> Self {
-        self.allow_plain_http = yes;
-        self
-    }
-    /// An HTTP(S) proxy URL, or `None` for none. By default the proxy comes from
-    /// `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` base URL), unless `NO_PROXY` names the
-    /// host.
-    pub fn proxy(mut self, url: Option<String>) -> Self {
-        self.proxy = Some(url);
-        self
-    }
+    sendcloud_proto::client_settings_methods!();
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, Error> {
-        let credentials = Credentials::new(self.sms_user, self.sms_key.expose())?;
-        let core = sendcloud_proto::Client::new(credentials)
-            .with_base_url(&self.base_url)?
-            .with_algorithm(self.algorithm);
-        check_scheme(core.base_url(), self.allow_plain_http)?;
-        let proxy_url = match &self.proxy {
-            Some(explicit) => explicit.clone(),
-            None => {
-                sendcloud_proto::transport::proxy_for(core.base_url(), |k| std::env::var(k).ok())
-            }
-        };
-        let proxy = match &proxy_url {
-            Some(p) => Some(ureq::Proxy::new(p).map_err(|e| Error::Config(format!("proxy: {e}")))?),
+        let core = self.settings.core_client()?;
+        let proxy = match self.settings.proxy_url(|k| std::env::var(k).ok()) {
+            Some(p) => Some(ureq::Proxy::new(&p).map_err(|e| {
+                Error::Config(format!(
+                    "proxy {}: {e}",
+                    sendcloud_proto::transport::redact_url(&p)
+                ))
+            })?),
             None => None,
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(self.connect_timeout))
-            .timeout_global(Some(self.timeout))
+            .timeout_connect(Some(self.settings.connect_timeout))
+            .timeout_global(Some(self.settings.timeout))
             .user_agent(sendcloud_proto::USER_AGENT_VALUE)
             .max_redirects(0)
             .proxy(proxy)
@@ -147,16 +71,14 @@ impl ClientBuilder {
         Ok(Client {
             core,
             agent,
-            retry: self.retry,
-            max_response_bytes: self.max_response_bytes,
+            retry: self.settings.retry,
+            max_response_bytes: self.settings.max_response_bytes as u64,
             clock_offset_ms: AtomicI64::new(0),
             counter: AtomicU64::new(0),
             seed: std::collections::hash_map::RandomState::new(),
         })
     }
 }
-
-use sendcloud_proto::transport::check_scheme;
 
 /// A blocking SendCloud client. Cheap to share between threads (`&Client` is enough).
 pub struct Client {
@@ -183,16 +105,7 @@ impl Client {
     /// Settings for a client of `sms_user` with `sms_key`.
     pub fn builder(sms_user: impl Into<String>, sms_key: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
-            sms_user: sms_user.into(),
-            sms_key: sendcloud_proto::Secret::new(sms_key),
-            base_url: sendcloud_proto::DEFAULT_BASE_URL.to_owned(),
-            algorithm: SignatureAlgorithm::Md5,
-            connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(30),
-            max_response_bytes: 1 << 20,
-            retry: RetryPolicy::default(),
-            allow_plain_http: false,
-            proxy: None,
+            settings: sendcloud_proto::transport::ClientSettings::new(sms_user, sms_key),
         }
     }
 
