@@ -1,139 +1,59 @@
 //! `sendcloud status` and `sendcloud templates`, run as the built binary against the
 //! built-in sandbox and against one served by `sendcloud sandbox`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sendcloud");
+mod common;
+use common::*;
 
-/// The command with no SendCloud settings or proxies from the caller's environment.
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    for var in [
-        "SENDCLOUD_SMS_USER",
-        "SENDCLOUD_SMS_KEY",
-        "SENDCLOUD_BASE_URL",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
+/// The served sandbox with an account `me` / `my-key`.
+fn served() -> Served {
+    Served::start(&["--account", "me:my-key"])
 }
 
-fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().expect("the binary runs")
+/// Runs a command against the served sandbox as `me`.
+fn run_on(s: &Served, args: &[&str]) -> Output {
+    s.send("my-key", args)
 }
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    let out = stdout(o);
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}): {out:?}; stderr: {}",
-            stderr(o)
-        )
-    })
-}
-
-/// `sendcloud sandbox` as a child process; killed when dropped.
-struct Served {
-    child: Child,
-    info: Value,
-}
-
-impl Served {
-    fn start() -> Served {
-        let mut child = cmd()
-            .args([
-                "sandbox",
-                "--listen",
-                "127.0.0.1:0",
-                "--json",
-                "--account",
-                "me:my-key",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        Served { child, info }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        cmd()
-            .args(args)
-            .env(
-                "SENDCLOUD_BASE_URL",
-                self.info["base_url"].as_str().unwrap(),
-            )
-            .env("SENDCLOUD_SMS_USER", "me")
-            .env("SENDCLOUD_SMS_KEY", "my-key")
-            .output()
-            .unwrap()
-    }
-
-    fn ok_json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let o = self.run(&all);
-        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
-        json(&o)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Runs a command with `--json` against the served sandbox; it must succeed.
+fn ok_json(s: &Served, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let o = run_on(s, &all);
+    assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+    json(&o)
 }
 
 #[test]
 fn template_life_cycle_against_a_served_sandbox() {
-    let s = Served::start();
-    let before = s.ok_json(&["templates", "list"])["total"].as_u64().unwrap();
+    let s = served();
+    let before = ok_json(&s, &["templates", "list"])["total"]
+        .as_u64()
+        .unwrap();
     assert_eq!(before, 4);
 
-    let v = s.ok_json(&[
-        "templates",
-        "add",
-        "--name",
-        "welcome",
-        "--text",
-        "Hi %name%!",
-        "--sign",
-        "Acme",
-        "--type",
-        "notice",
-    ]);
+    let v = ok_json(
+        &s,
+        &[
+            "templates",
+            "add",
+            "--name",
+            "welcome",
+            "--text",
+            "Hi %name%!",
+            "--sign",
+            "Acme",
+            "--type",
+            "notice",
+        ],
+    );
     assert_eq!(v["sandbox"], false);
     let id = v["id"].as_u64().unwrap().to_string();
 
-    let v = s.ok_json(&["templates", "list", "--state", "pending"]);
+    let v = ok_json(&s, &["templates", "list", "--state", "pending"]);
     let t = v["templates"]
         .as_array()
         .unwrap()
@@ -145,98 +65,112 @@ fn template_life_cycle_against_a_served_sandbox() {
     assert_eq!(t["state"], "pending");
 
     // Sending a pending template is refused (exit 1).
-    let o = s.run(&[
-        "send",
-        "--template",
-        &id,
-        "--to",
-        "13800000000",
-        "--var",
-        "name=Lucy",
-    ]);
+    let o = run_on(
+        &s,
+        &[
+            "send",
+            "--template",
+            &id,
+            "--to",
+            "13800000000",
+            "--var",
+            "name=Lucy",
+        ],
+    );
     assert_eq!(code(&o), 1, "{}", stdout(&o));
 
-    s.ok_json(&[
-        "templates",
-        "update",
-        &id,
-        "--name",
-        "welcome",
-        "--sign",
-        "Acme",
-        "--text",
-        "Hello %name%!",
-        "--suffix",
-    ]);
-    let v = s.ok_json(&["templates", "get", &id]);
+    ok_json(
+        &s,
+        &[
+            "templates",
+            "update",
+            &id,
+            "--name",
+            "welcome",
+            "--sign",
+            "Acme",
+            "--text",
+            "Hello %name%!",
+            "--suffix",
+        ],
+    );
+    let v = ok_json(&s, &["templates", "get", &id]);
     assert_eq!(v["template"]["content"], "Hello %name%!【Acme】");
 
     // Submit: the sandbox approves at once.
-    let o = s.run(&["templates", "submit", &id]);
+    let o = run_on(&s, &["templates", "submit", &id]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("Submitted template"));
     assert_eq!(
-        s.ok_json(&["templates", "get", &id])["template"]["state"],
+        ok_json(&s, &["templates", "get", &id])["template"]["state"],
         "approved"
     );
-    let o = s.run(&[
-        "send",
-        "--template",
-        &id,
-        "--to",
-        "13800000000",
-        "--var",
-        "name=Lucy",
-    ]);
+    let o = run_on(
+        &s,
+        &[
+            "send",
+            "--template",
+            &id,
+            "--to",
+            "13800000000",
+            "--var",
+            "name=Lucy",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     // Human output of list.
-    let o = s.run(&["templates", "list"]);
+    let o = run_on(&s, &["templates", "list"]);
     assert!(stdout(&o).contains("welcome"), "{}", stdout(&o));
 
-    s.ok_json(&["templates", "delete", &id]);
+    ok_json(&s, &["templates", "delete", &id]);
     assert_eq!(
-        s.ok_json(&["templates", "list"])["total"].as_u64().unwrap(),
+        ok_json(&s, &["templates", "list"])["total"]
+            .as_u64()
+            .unwrap(),
         before
     );
-    let o = s.run(&["templates", "get", &id, "--json"]);
+    let o = run_on(&s, &["templates", "get", &id, "--json"]);
     assert_eq!(code(&o), 1);
     assert_eq!(json(&o)["error"]["status"], 431);
 }
 
 #[test]
 fn status_against_a_served_sandbox() {
-    let s = Served::start();
-    let o = s.run(&[
-        "send",
-        "--template",
-        "1",
-        "--to",
-        "13800000000,13800000099",
-        "--var",
-        "code=1234",
-    ]);
+    let s = served();
+    let o = run_on(
+        &s,
+        &[
+            "send",
+            "--template",
+            "1",
+            "--to",
+            "13800000000,13800000099",
+            "--var",
+            "code=1234",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
-    let v = s.ok_json(&["status"]);
+    let v = ok_json(&s, &["status"]);
     assert_eq!(v["total"], 2);
-    let v = s.ok_json(&["status", "--phone", "13800000099", "--days", "7"]);
+    let v = ok_json(&s, &["status", "--phone", "13800000099", "--days", "7"]);
     assert_eq!(v["total"], 1);
     let r = &v["records"][0];
     assert_eq!(r["state"], "sendfailed");
     assert_eq!(r["status_code"], 500);
     let sms_id = r["sms_id"].as_str().unwrap().to_owned();
-    let v = s.ok_json(&["status", "--sms-id", &sms_id]);
+    let v = ok_json(&s, &["status", "--sms-id", &sms_id]);
     assert_eq!(v["records"][0]["phone"], "13800000099");
-    let v = s.ok_json(&["status", "--template", "2"]);
+    let v = ok_json(&s, &["status", "--template", "2"]);
     assert_eq!(v["total"], 0);
-    let v = s.ok_json(&["status", "--limit", "1"]);
+    let v = ok_json(&s, &["status", "--limit", "1"]);
     assert_eq!(
         (v["total"].as_u64(), v["records"].as_array().unwrap().len()),
         (Some(2), 1)
     );
 
-    let o = s.run(&["status"]);
+    let o = run_on(&s, &["status"]);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("2 message(s) match"), "{}", stdout(&o));
     assert!(stdout(&o).contains("发送失败 500"), "{}", stdout(&o));

@@ -1,59 +1,11 @@
 //! Runs the built `sendcloud` binary against the sandbox: the one started inside the
 //! process when no credentials are set, and one served by `sendcloud sandbox`.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 
-use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_sendcloud");
-
-/// The command with no SendCloud settings or proxies from the caller's environment.
-fn cmd() -> Command {
-    let mut c = Command::new(BIN);
-    for var in [
-        "SENDCLOUD_SMS_USER",
-        "SENDCLOUD_SMS_KEY",
-        "SENDCLOUD_BASE_URL",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.stdin(Stdio::null());
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().expect("the binary runs")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    let out = stdout(o);
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}): {out:?}; stderr: {}",
-            stderr(o)
-        )
-    })
-}
+mod common;
+use common::*;
 
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sendcloud-cli-test-{}", std::process::id()));
@@ -549,50 +501,6 @@ fn doctor() {
 // ---- a served sandbox -------------------------------------------------------------------
 
 /// `sendcloud sandbox` as a child process; killed when dropped.
-struct Served {
-    child: Child,
-    info: Value,
-}
-
-impl Served {
-    fn start(extra: &[&str]) -> Served {
-        let mut child = cmd()
-            .args(["sandbox", "--listen", "127.0.0.1:0", "--json"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        Served { child, info }
-    }
-
-    fn base_url(&self) -> &str {
-        self.info["base_url"].as_str().unwrap()
-    }
-
-    fn send(&self, key: &str, args: &[&str]) -> Output {
-        cmd()
-            .args(args)
-            .env("SENDCLOUD_BASE_URL", self.base_url())
-            .env("SENDCLOUD_SMS_USER", "me")
-            .env("SENDCLOUD_SMS_KEY", key)
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn served_sandbox() {
     let served = Served::start(&["--account", "me:my-key", "--template", "7:Hello %name%"]);
