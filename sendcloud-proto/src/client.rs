@@ -103,18 +103,19 @@ impl Client {
         now: Timestamp,
     ) -> Result<http::Request<Vec<u8>>, Error> {
         let form = self.form(endpoint, now);
-        let body = form.encode();
+        let body = form.encode_bytes();
         let mut url = String::with_capacity(self.base_url.len() + E::PATH.len() + 1);
         url.push_str(&self.base_url);
         url.push('/');
         url.push_str(E::PATH);
         let post = E::METHOD != http::Method::GET;
         let body = if post {
-            body.into_bytes()
+            body
         } else {
             if !body.is_empty() {
                 url.push('?');
-                url.push_str(&body);
+                // The encoding writes only ASCII.
+                url.push_str(&String::from_utf8_lossy(&body));
             }
             Vec::new()
         };

@@ -84,23 +84,28 @@ impl Form {
 
     /// The parameters as an `application/x-www-form-urlencoded` body, in name order.
     pub fn encode(&self) -> String {
+        String::from_utf8(self.encode_bytes()).expect("the encoding writes only ASCII")
+    }
+
+    /// The same body as bytes, ready to send (what `prepare` uses).
+    pub fn encode_bytes(&self) -> Vec<u8> {
         let cap = self
             .pairs
             .iter()
             .map(|(k, v)| k.len() + v.len() + 2)
             .sum::<usize>();
-        let mut out = String::with_capacity(cap + cap / 4);
+        let mut out = Vec::with_capacity(cap + cap / 2);
         for (k, v) in &self.pairs {
             if !out.is_empty() {
-                out.push('&');
+                out.push(b'&');
             }
-            push_urlencoded(&mut out, k);
-            out.push('=');
+            push_urlencoded(&mut out, k.as_bytes());
+            out.push(b'=');
             if digits_and_commas(v.as_bytes()) {
                 // Phone lists and numbers: nothing to escape, one copy.
-                out.push_str(v);
+                out.extend_from_slice(v.as_bytes());
             } else {
-                push_urlencoded(&mut out, v);
+                push_urlencoded(&mut out, v.as_bytes());
             }
         }
         out
@@ -137,15 +142,6 @@ const fn unchanged_table() -> [bool; 256] {
 static UNCHANGED: [bool; 256] = unchanged_table();
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Whether all eight bytes of `x` are ASCII digits.
-#[inline]
-fn all_digits(x: u64) -> bool {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
-    // Every byte is 0x3_, and adding 6 keeps it 0x3_ (so its low nibble is at most 9).
-    x & HIGH == ZEROS && x.wrapping_add(0x0606_0606_0606_0606) & HIGH == ZEROS
-}
-
 /// Whether every byte of `s` is an ASCII digit or `,`, eight bytes at a time.
 #[inline]
 fn digits_and_commas(s: &[u8]) -> bool {
@@ -175,49 +171,32 @@ fn digits_and_commas(s: &[u8]) -> bool {
         .all(|b| b.is_ascii_digit() || *b == b',')
 }
 
-/// How many leading bytes of `s` are left unchanged by the encoding.
-#[inline]
-fn unchanged_prefix(s: &[u8]) -> usize {
-    let mut i = 0;
-    // Digits eight at a time: phone lists and timestamps are long runs of them.
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if !all_digits(u64::from_le_bytes(word)) {
-            break;
-        }
-        i += 8;
-    }
-    while i < s.len() && UNCHANGED[usize::from(s[i])] {
-        i += 1;
-    }
-    i
-}
-
 /// Appends `s` encoded as `form_urlencoded::byte_serialize` encodes it, except that `,` is
-/// kept: unchanged bytes copied in runs, space as `+`, every other byte as `%XX`
-/// (uppercase hex).
-fn push_urlencoded(out: &mut String, s: &str) {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let run = unchanged_prefix(&bytes[i..]);
-        if run > 0 {
-            // A run is ASCII, so both its ends are character boundaries (an escaped
-            // multi-byte character leaves `i` inside it, but then the run is empty).
-            out.push_str(&s[i..i + run]);
-            i += run;
+/// kept: unchanged bytes as they are, space as `+`, every other byte as `%XX` (uppercase
+/// hex). The output is ASCII.
+fn push_urlencoded(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len());
+    let mut rest = s;
+    loop {
+        // Copy the run of unchanged bytes at once, then escape the byte that ends it.
+        let run = rest
+            .iter()
+            .position(|&b| !UNCHANGED[usize::from(b)])
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..run]);
+        let Some((&b, tail)) = rest[run..].split_first() else {
+            return;
+        };
+        if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0xF)],
+            ]);
         }
-        if let Some(&b) = bytes.get(i) {
-            if b == b' ' {
-                out.push('+');
-            } else {
-                out.push('%');
-                out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-                out.push(char::from(HEX_UPPER[usize::from(b & 0xF)]));
-            }
-            i += 1;
-        }
+        rest = tail;
     }
 }
 
@@ -255,8 +234,9 @@ mod tests {
         samples.push((0u8..=127).map(char::from).collect());
         samples.push((0u32..600).filter_map(char::from_u32).collect());
         for s in &samples {
-            let mut out = String::new();
-            push_urlencoded(&mut out, s);
+            let mut out = Vec::new();
+            push_urlencoded(&mut out, s.as_bytes());
+            let out = String::from_utf8(out).unwrap();
             assert_eq!(out, reference(s).replace("%2C", ","), "{s:?}");
             let decoded: Vec<(String, String)> =
                 form_urlencoded::parse(format!("k={out}").as_bytes())
@@ -285,14 +265,5 @@ mod tests {
         assert!(digits_and_commas(b""));
         assert!(digits_and_commas(b"13800000000,13800000001"));
         assert!(!digits_and_commas(b"13800000000,1380000000a"));
-    }
-
-    #[test]
-    fn digit_words() {
-        assert!(all_digits(u64::from_le_bytes(*b"01234567")));
-        assert!(all_digits(u64::from_le_bytes(*b"99999999")));
-        for bad in [*b"0123456:", *b"/1234567", *b"0123 567", *b"012345\xb67"] {
-            assert!(!all_digits(u64::from_le_bytes(bad)), "{bad:?}");
-        }
     }
 }
