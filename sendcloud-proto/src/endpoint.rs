@@ -25,8 +25,9 @@ pub trait Endpoint {
     /// What a successful answer decodes to.
     type Output;
 
-    /// Writes the call's own parameters (not `smsUser`, `timestamp` or `signature`).
-    fn params(&self, form: &mut Form);
+    /// Writes the call's own parameters (not `smsUser`, `timestamp` or `signature`). The
+    /// form may borrow from `self`.
+    fn params<'a>(&'a self, form: &mut Form<'a>);
 
     /// Decodes the `info` of a successful answer.
     fn parse(envelope: Envelope<'_>) -> Result<Self::Output, Error>;

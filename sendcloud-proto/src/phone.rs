@@ -1,5 +1,6 @@
 //! Phone numbers and recipient lists.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -247,8 +248,11 @@ impl Recipients {
         self.international
     }
 
-    /// The `phone` parameter: the numbers joined with commas.
-    pub fn joined(&self) -> String {
+    /// The `phone` parameter: the numbers joined with commas (borrowed when there is one).
+    pub fn joined(&self) -> Cow<'_, str> {
+        if let [one] = self.phones.as_slice() {
+            return Cow::Borrowed(one.as_str());
+        }
         let mut s = String::with_capacity(self.phones.len() * 12);
         for (i, p) in self.phones.iter().enumerate() {
             if i > 0 {
@@ -256,7 +260,7 @@ impl Recipients {
             }
             s.push_str(p.as_str());
         }
-        s
+        Cow::Owned(s)
     }
 }
 

@@ -58,23 +58,23 @@ impl Hasher {
         }
     }
 
-    fn finish_hex(self) -> String {
+    /// Writes the lowercase hex digest into `out` and returns its length (32 or 64).
+    fn finish_hex_into(self, out: &mut [u8; 64]) -> usize {
         match self {
-            Hasher::Md5(h) => lower_hex(&h.finalize()),
-            Hasher::Sha256(h) => lower_hex(&h.finalize()),
+            Hasher::Md5(h) => lower_hex(&h.finalize(), out),
+            Hasher::Sha256(h) => lower_hex(&h.finalize(), out),
         }
     }
 }
 
-/// Lowercase hex of a digest (what `hex::encode` gives, without its per-char iterator).
-fn lower_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of a digest (what `hex::encode` gives) into `out`; returns its length.
+fn lower_hex(bytes: &[u8], out: &mut [u8; 64]) -> usize {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xF)]));
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xF)];
     }
-    s
+    bytes.len() * 2
 }
 
 /// Sorts parameters the way the signature needs them: by name, in ascending byte order,
@@ -110,13 +110,23 @@ pub fn sign<'a, I>(alg: SignatureAlgorithm, key: &Secret, params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    sign_sorted(alg, key, sorted(params))
+    let mut hex = [0u8; 64];
+    let sorted = sorted(params);
+    let bytes = sorted.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()));
+    let n = sign_sorted_into(alg, key, bytes, &mut hex);
+    String::from_utf8_lossy(&hex[..n]).into_owned()
 }
 
-/// Signs parameters that are already sorted by name (as [`crate::Form`] keeps them).
-pub(crate) fn sign_sorted<'a, I>(alg: SignatureAlgorithm, key: &Secret, params: I) -> String
+/// Signs parameters that are already sorted by name (as [`crate::Form`] keeps them),
+/// writing the lowercase hex signature into `out`; returns its length.
+pub(crate) fn sign_sorted_into<'a, I>(
+    alg: SignatureAlgorithm,
+    key: &Secret,
+    params: I,
+    out: &mut [u8; 64],
+) -> usize
 where
-    I: IntoIterator<Item = (&'a str, &'a str)>,
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
     let mut h = Hasher::new(alg);
     let key = key.expose().as_bytes();
@@ -126,13 +136,13 @@ where
         if i > 0 {
             h.update(b"&");
         }
-        h.update(k.as_bytes());
+        h.update(k);
         h.update(b"=");
-        h.update(v.as_bytes());
+        h.update(v);
     }
     h.update(b"&");
     h.update(key);
-    h.finish_hex()
+    h.finish_hex_into(out)
 }
 
 /// The canonical string that [`sign`] hashes, with the key replaced by `***`: what a user

@@ -118,7 +118,7 @@ impl Vars {
             out.push_str("\"%");
             out.push_str(k);
             out.push_str("%\":");
-            out.push_str(&serde_json::Value::String(v.clone()).to_string());
+            push_json_string(&mut out, v);
         }
         out.push('}');
         out
@@ -145,6 +145,40 @@ impl Vars {
         out.push_str(rest);
         out
     }
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` escapes it: `"` and `\\`
+/// with a backslash, the control characters with a short escape where JSON has one and
+/// `\u00xx` otherwise, everything else as it is.
+fn push_json_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        out.push_str(&rest[..i]);
+        let b = rest.as_bytes()[i];
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0C => out.push_str("\\f"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xF)]));
+            }
+        }
+        // The byte is ASCII, so the next one starts a character.
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('"');
 }
 
 fn normalize_name(name: &str) -> Result<&str, ValidationError> {
@@ -197,4 +231,35 @@ fn check_value(name: &str, value: &str) -> Result<(), ValidationError> {
 pub fn contains_link(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
     lower.contains("://") || lower.contains("www.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reference(s: &str) -> String {
+        serde_json::Value::String(s.to_owned()).to_string()
+    }
+
+    #[test]
+    fn json_escaping_matches_serde_json_on_every_ascii_byte() {
+        for b in 0u8..=127 {
+            let s = format!("a{}b", char::from(b));
+            let mut out = String::new();
+            push_json_string(&mut out, &s);
+            assert_eq!(out, reference(&s), "{b:#x}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn json_escaping_matches_serde_json(s in "\\PC*|[\\x00-\\x7f\"\\\\é漢🎉]{0,40}") {
+            let mut out = String::new();
+            push_json_string(&mut out, &s);
+            prop_assert_eq!(&out, &reference(&s));
+            let back: String = serde_json::from_str(&out).unwrap();
+            prop_assert_eq!(back, s);
+        }
+    }
 }

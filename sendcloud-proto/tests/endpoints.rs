@@ -15,7 +15,7 @@ fn client() -> Client {
 }
 
 /// Prepares `e`, checks the request's shape and signature, and returns its parameters.
-fn prepared<E: Endpoint>(e: &E) -> Form {
+fn prepared<E: Endpoint>(e: &E) -> Form<'static> {
     let req = client().prepare(e, NOW).unwrap();
     assert_eq!(req.method(), E::METHOD);
     assert_eq!(

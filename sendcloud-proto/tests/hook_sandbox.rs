@@ -6,7 +6,7 @@ use sendcloud_proto::hook::{HookError, HookVerifier, MemoryReplayGuard};
 use sendcloud_proto::sandbox::{Sandbox, SandboxConfig, DEFAULT_HOOK_APP_KEY};
 use sendcloud_proto::*;
 
-fn events_for(phones: &[String], code: &str, now: Timestamp) -> Vec<(String, Form)> {
+fn events_for(phones: &[String], code: &str, now: Timestamp) -> Vec<(String, Form<'static>)> {
     let mut sandbox = Sandbox::new(SandboxConfig {
         queue_request_events: true,
         ..SandboxConfig::default()

@@ -92,7 +92,7 @@ impl Endpoint for SendCode {
     const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set(
             "msgType",
             if self.phone.is_international() {

@@ -295,7 +295,7 @@ macro_rules! stats_endpoint {
             const SAFE_TO_REPEAT: bool = true;
             type Output = Stats<$row>;
 
-            fn params(&self, form: &mut Form) {
+            fn params<'a>(&'a self, form: &mut Form<'a>) {
                 self.0.write(form);
             }
 

@@ -77,7 +77,7 @@ impl Endpoint for GetLabel {
     const SAFE_TO_REPEAT: bool = true;
     type Output = LabelInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("labelId", self.0.to_string());
     }
 
@@ -118,7 +118,7 @@ impl Endpoint for ListLabels {
     const SAFE_TO_REPEAT: bool = true;
     type Output = Vec<LabelInfo>;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         if let Some(n) = &self.name {
             form.set("labelName", n.clone());
         }
@@ -162,7 +162,7 @@ impl Endpoint for SaveLabel {
     const METHOD: Method = Method::POST;
     type Output = LabelInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("labelName", self.name.clone());
     }
 
@@ -193,7 +193,7 @@ impl Endpoint for UpdateLabel {
     const METHOD: Method = Method::POST;
     type Output = ();
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("labelId", self.id.to_string());
         form.set("labelName", self.name.clone());
     }
@@ -212,7 +212,7 @@ impl Endpoint for DeleteLabel {
     const METHOD: Method = Method::POST;
     type Output = ();
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("labelId", self.0.to_string());
     }
 

@@ -13,10 +13,10 @@ pub mod timestamp;
 pub mod voice;
 
 /// Writes the options every send call shares.
-pub(crate) fn common_params(
-    form: &mut crate::Form,
-    request_id: Option<&crate::SendRequestId>,
-    tag: Option<&crate::Tag>,
+pub(crate) fn common_params<'a>(
+    form: &mut crate::Form<'a>,
+    request_id: Option<&'a crate::SendRequestId>,
+    tag: Option<&'a crate::Tag>,
 ) {
     if let Some(id) = request_id {
         form.set("sendRequestId", id.as_str());

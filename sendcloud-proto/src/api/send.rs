@@ -140,17 +140,18 @@ impl Endpoint for SendTemplate {
     const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
-    fn params(&self, form: &mut Form) {
-        form.set("templateId", self.template_id.to_string());
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
+        // In name order, so that each is appended.
+        if let Some(label) = self.label_id {
+            form.set_u64("labelId", label.get());
+        }
         form.set("msgType", self.msg_type.as_param());
         form.set("phone", self.recipients.joined());
+        super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
+        form.set_u64("templateId", self.template_id.get());
         if !self.vars.is_empty() {
             form.set("vars", self.vars.to_json());
         }
-        if let Some(label) = self.label_id {
-            form.set("labelId", label.to_string());
-        }
-        super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<SendReceipt, Error> {

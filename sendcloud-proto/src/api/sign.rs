@@ -92,7 +92,7 @@ impl Endpoint for GetSign {
     const SAFE_TO_REPEAT: bool = true;
     type Output = SignInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("id", self.0.to_string());
     }
 
@@ -151,7 +151,7 @@ impl Endpoint for SaveSign {
     const METHOD: Method = Method::POST;
     type Output = SignInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("signName", self.name.clone());
         form.set("signType", self.sign_type.code().to_string());
     }
@@ -185,7 +185,7 @@ impl Endpoint for UpdateSign {
     const METHOD: Method = Method::POST;
     type Output = SignInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("id", self.id.to_string());
         form.set("signName", self.name.clone());
         form.set("signType", self.sign_type.code().to_string());

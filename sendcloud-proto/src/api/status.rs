@@ -167,7 +167,7 @@ impl Endpoint for StatusQuery {
     const SAFE_TO_REPEAT: bool = true;
     type Output = StatusPage;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         self.period.write(form);
         if !self.phones.is_empty() {
             let joined: Vec<&str> = self.phones.iter().map(Phone::as_str).collect();

@@ -211,7 +211,7 @@ impl Endpoint for GetTemplate {
     const SAFE_TO_REPEAT: bool = true;
     type Output = TemplateInfo;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("templateIdStr", self.0.to_string());
     }
 
@@ -251,7 +251,7 @@ impl Endpoint for ListTemplates {
     const SAFE_TO_REPEAT: bool = true;
     type Output = TemplateList;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         if let Some(v) = self.verify {
             form.set("isVerifyStr", v.code().to_string());
         }
@@ -332,7 +332,7 @@ impl Endpoint for AddTemplate {
     const METHOD: Method = Method::POST;
     type Output = TemplateId;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("templateName", self.name.clone());
         form.set("templateText", self.text.clone());
         form.set("signName", self.sign_name.clone());
@@ -418,7 +418,7 @@ impl Endpoint for UpdateTemplate {
     const METHOD: Method = Method::POST;
     type Output = ();
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("templateIdStr", self.id.to_string());
         form.set("templateName", self.name.clone());
         if let Some(t) = &self.text {
@@ -443,7 +443,7 @@ impl Endpoint for SubmitTemplate {
     const METHOD: Method = Method::POST;
     type Output = ();
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("templateIdStr", self.0.to_string());
     }
 
@@ -461,7 +461,7 @@ impl Endpoint for DeleteTemplate {
     const METHOD: Method = Method::POST;
     type Output = ();
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("templateIdStr", self.0.to_string());
     }
 

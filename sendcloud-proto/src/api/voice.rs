@@ -72,7 +72,7 @@ impl Endpoint for SendVoice {
     const CARRIES_SEND_REQUEST_ID: bool = true;
     type Output = SendReceipt;
 
-    fn params(&self, form: &mut Form) {
+    fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set("phone", self.phone.as_str());
         form.set("code", self.code.as_str());
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());

@@ -24,7 +24,7 @@ pub struct QueuedHookEvent {
     /// `encodeMessage` (base64 of `message`, failures only), `sendRequestId` and
     /// `customArgs` (the request's tag) when the request had them. A `request` event has
     /// `smsIds` and `phones` (JSON arrays as text) instead of `smsId` and `phone`.
-    pub body: Form,
+    pub body: Form<'static>,
 }
 
 impl QueuedHookEvent {
@@ -60,7 +60,7 @@ impl QueuedHookEvent {
     /// different for every event.
     pub(crate) fn signed(
         event: &str,
-        mut body: Form,
+        mut body: Form<'static>,
         app_key: &Secret,
         counter: u64,
         seed: &str,

@@ -155,7 +155,7 @@ pub(super) fn required<'a>(p: &'a Form, name: &str) -> Result<&'a str, Reply> {
 }
 
 /// A positive id parameter (the first of `names` that is given).
-fn id_param(p: &Form, names: &[&str]) -> Result<u64, Reply> {
+fn id_param(p: &Form<'static>, names: &[&str]) -> Result<u64, Reply> {
     let raw = names
         .iter()
         .find_map(|n| param(p, n))
@@ -170,7 +170,7 @@ fn id_param(p: &Form, names: &[&str]) -> Result<u64, Reply> {
 }
 
 /// A small-number parameter with allowed values, or its default when missing.
-fn choice(p: &Form, name: &str, allowed: &[u8], default: Option<u8>) -> Result<u8, Reply> {
+fn choice(p: &Form<'static>, name: &str, allowed: &[u8], default: Option<u8>) -> Result<u8, Reply> {
     match param(p, name) {
         None => default.ok_or_else(|| bad(format!("{name} is missing"))),
         Some(v) => v
@@ -265,7 +265,13 @@ impl Sandbox {
     }
 
     /// Answers a call beyond sending, for an authenticated `account`.
-    pub(super) fn manage(&mut self, call: Call, p: &Form, account: usize, now: u64) -> Reply {
+    pub(super) fn manage(
+        &mut self,
+        call: Call,
+        p: &Form<'static>,
+        account: usize,
+        now: u64,
+    ) -> Reply {
         let result = match call {
             Call::StatusQuery => self.status_query(p, account, now),
             Call::SendDay | Call::ProcessFailed | Call::SendFailed => {
@@ -333,7 +339,7 @@ impl Sandbox {
         })
     }
 
-    fn existing_template(&self, p: &Form) -> Result<Template, Reply> {
+    fn existing_template(&self, p: &Form<'static>) -> Result<Template, Reply> {
         let id = id_param(p, &["templateIdStr", "templateId"])?;
         self.config
             .template(id)
@@ -349,12 +355,12 @@ impl Sandbox {
             .any(|t| self.template_meta(t, now).name == name)
     }
 
-    fn template_get(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn template_get(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         Ok(Reply::ok(StatusCode::Ok, self.template_json(&t, now)))
     }
 
-    fn template_list(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn template_list(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let filter = match param(p, "isVerifyStr") {
             None => None,
             Some("0") => Some(Some(false)),
@@ -384,7 +390,7 @@ impl Sandbox {
         ))
     }
 
-    fn template_add(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn template_add(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let name = checked(
             "templateName",
             required(p, "templateName")?,
@@ -433,7 +439,12 @@ impl Sandbox {
         Ok(Reply::ok(StatusCode::Ok, json!({ "templateId": id })))
     }
 
-    fn template_submit(&mut self, p: &Form, account: usize, now: u64) -> Result<Reply, Reply> {
+    fn template_submit(
+        &mut self,
+        p: &Form<'static>,
+        account: usize,
+        now: u64,
+    ) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         let mut meta = self.template_meta(&t, now);
         meta.submitted = true;
@@ -463,7 +474,7 @@ impl Sandbox {
         Ok(Reply::ok(StatusCode::Ok, json!({})))
     }
 
-    fn template_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn template_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         let name = checked(
             "templateName",
@@ -496,7 +507,7 @@ impl Sandbox {
         Ok(Reply::ok(StatusCode::Ok, json!({})))
     }
 
-    fn template_delete(&mut self, p: &Form) -> Result<Reply, Reply> {
+    fn template_delete(&mut self, p: &Form<'static>) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         self.config.templates.retain(|x| x.id != t.id);
         self.registry.templates.remove(&t.id);
@@ -521,7 +532,7 @@ impl Sandbox {
         })
     }
 
-    fn existing_sign(&self, p: &Form) -> Result<SignName, Reply> {
+    fn existing_sign(&self, p: &Form<'static>) -> Result<SignName, Reply> {
         let id = id_param(p, &["id", "signId"])?;
         self.config
             .sign_names
@@ -531,7 +542,7 @@ impl Sandbox {
             .ok_or_else(|| bad(format!("no sign name with id {id}")))
     }
 
-    fn sign_get(&self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn sign_get(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let s = self.existing_sign(p)?;
         Ok(Reply::ok(
             StatusCode::Ok,
@@ -549,7 +560,7 @@ impl Sandbox {
         Reply::ok(StatusCode::Ok, json!({ "voList": list }))
     }
 
-    fn sign_save(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn sign_save(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let name = checked_sign(required(p, "signName")?)?;
         let sign_type = choice(p, "signType", &[0, 1], None)?;
         if self.config.sign_names.iter().any(|s| s.name == name) {
@@ -579,7 +590,7 @@ impl Sandbox {
         ))
     }
 
-    fn sign_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn sign_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let s = self.existing_sign(p)?;
         let name = checked_sign(required(p, "signName")?)?;
         let sign_type = choice(p, "signType", &[0, 1], None)?;
@@ -630,7 +641,7 @@ impl Sandbox {
         })
     }
 
-    fn existing_label(&self, p: &Form) -> Result<u64, Reply> {
+    fn existing_label(&self, p: &Form<'static>) -> Result<u64, Reply> {
         let id = id_param(p, &["labelId", "id"])?;
         if self.registry.labels.contains_key(&id) {
             Ok(id)
@@ -648,7 +659,7 @@ impl Sandbox {
         Reply::ok(StatusCode::Ok, info)
     }
 
-    fn label_name(&self, p: &Form, except: Option<u64>) -> Result<String, Reply> {
+    fn label_name(&self, p: &Form<'static>, except: Option<u64>) -> Result<String, Reply> {
         let name = checked(
             "labelName",
             required(p, "labelName")?,
@@ -665,12 +676,12 @@ impl Sandbox {
         Ok(name)
     }
 
-    fn label_get(&self, p: &Form) -> Result<Reply, Reply> {
+    fn label_get(&self, p: &Form<'static>) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         Ok(self.label_reply(id))
     }
 
-    fn label_list(&self, p: &Form) -> Result<Reply, Reply> {
+    fn label_list(&self, p: &Form<'static>) -> Result<Reply, Reply> {
         let (start, limit) = super::reports::paging(p)?;
         let name = param(p, "labelName");
         let all: Vec<Value> = self
@@ -688,7 +699,7 @@ impl Sandbox {
         ))
     }
 
-    fn label_save(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn label_save(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let name = self.label_name(p, None)?;
         let id = self.registry.last_label_id.saturating_add(1);
         self.registry.last_label_id = id;
@@ -703,7 +714,7 @@ impl Sandbox {
         Ok(self.label_reply(id))
     }
 
-    fn label_update(&mut self, p: &Form, now: u64) -> Result<Reply, Reply> {
+    fn label_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         let name = self.label_name(p, Some(id))?;
         if let Some(l) = self.registry.labels.get_mut(&id) {
@@ -713,7 +724,7 @@ impl Sandbox {
         Ok(self.label_reply(id))
     }
 
-    fn label_delete(&mut self, p: &Form) -> Result<Reply, Reply> {
+    fn label_delete(&mut self, p: &Form<'static>) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         self.registry.labels.remove(&id);
         Ok(Reply::ok(StatusCode::Ok, json!({})))

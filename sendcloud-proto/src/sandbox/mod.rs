@@ -426,7 +426,7 @@ fn id_tail(n: u64) -> String {
 
 /// Copies the request's own fields into a hook event.
 fn add_request_fields(
-    body: &mut Form,
+    body: &mut Form<'static>,
     request_id: Option<&str>,
     tag: Option<&str>,
     label: Option<&str>,
@@ -453,7 +453,7 @@ struct Delivery<'a> {
     /// Set when processing fails whatever the number (450, 460).
     content_failure: Option<StatusCode>,
     phones: Vec<&'a str>,
-    params: &'a Form,
+    params: &'a Form<'static>,
 }
 
 impl Sandbox {
@@ -592,7 +592,7 @@ impl Sandbox {
         }
         let mut params = Form::decode(request.uri().query().unwrap_or("").as_bytes());
         for (k, v) in Form::decode(request.body().as_ref()).iter() {
-            params.set(k.to_owned(), v);
+            params.set(k.to_owned(), v.to_owned());
         }
         let reply = match self.authenticate(&params, now_ms) {
             Err(refusal) => refusal,
@@ -615,7 +615,7 @@ impl Sandbox {
     }
 
     /// Rules 1 to 3: the account, the signature, the timestamp.
-    fn authenticate(&self, p: &Form, now: u64) -> Result<usize, Reply> {
+    fn authenticate(&self, p: &Form<'static>, now: u64) -> Result<usize, Reply> {
         let user = p.get("smsUser").unwrap_or("");
         if user.is_empty() {
             return Err(Reply::refuse(
@@ -679,7 +679,7 @@ impl Sandbox {
     }
 
     /// Rule 4.
-    fn check_duplicate(&self, p: &Form, account: usize, now: u64) -> Result<(), Reply> {
+    fn check_duplicate(&self, p: &Form<'static>, account: usize, now: u64) -> Result<(), Reply> {
         if let Some(id) = p.get("sendRequestId").filter(|s| !s.is_empty()) {
             if self
                 .dedupe
@@ -729,13 +729,13 @@ impl Sandbox {
         }
     }
 
-    fn send(&mut self, p: &Form, account: usize, now: u64) -> Reply {
+    fn send(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
         match self.try_send(p, account, now) {
             Ok(reply) | Err(reply) => reply,
         }
     }
 
-    fn try_send(&mut self, p: &Form, account: usize, now: u64) -> Result<Reply, Reply> {
+    fn try_send(&mut self, p: &Form<'static>, account: usize, now: u64) -> Result<Reply, Reply> {
         self.check_duplicate(p, account, now)?;
         let phone_param = param(p, "phone")
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
@@ -880,7 +880,7 @@ impl Sandbox {
     }
 
     /// The one number of a voice or code message.
-    fn single_phone(p: &Form, msg_type: u8) -> Result<&str, Reply> {
+    fn single_phone<'p>(p: &'p Form<'static>, msg_type: u8) -> Result<&'p str, Reply> {
         let phone = param(p, "phone")
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
         if phone.contains(',') {
@@ -893,7 +893,7 @@ impl Sandbox {
         Ok(phone)
     }
 
-    fn code_param(p: &Form) -> Result<&str, Reply> {
+    fn code_param<'p>(p: &'p Form<'static>) -> Result<&'p str, Reply> {
         let code = param(p, "code")
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneAndVarsEmpty, "code is missing"))?;
         if !(4..=6).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
@@ -905,7 +905,7 @@ impl Sandbox {
         Ok(code)
     }
 
-    fn send_voice(&mut self, p: &Form, account: usize, now: u64) -> Reply {
+    fn send_voice(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p, account, now)?;
             let phone = Self::single_phone(p, 0)?;
@@ -935,7 +935,7 @@ impl Sandbox {
         }
     }
 
-    fn send_code(&mut self, p: &Form, account: usize, now: u64) -> Reply {
+    fn send_code(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p, account, now)?;
             let msg_type = match param(p, "msgType").unwrap_or("0") {
@@ -1039,7 +1039,7 @@ impl Sandbox {
                 let mut body = Form::with_capacity(16);
                 body.set("eventType", outcome.event_type().to_string());
                 body.set("smsId", sms_id.clone());
-                body.set("phone", *phone);
+                body.set("phone", (*phone).to_owned());
                 body.set("smsUser", sms_user.clone());
                 body.set("msgType", d.msg_type.to_string());
                 body.set("statusCode", outcome.status().code().to_string());
@@ -1099,7 +1099,13 @@ impl Sandbox {
         sms_ids
     }
 
-    fn signed_hook(&mut self, event: &str, body: Form, seed: &str, now: u64) -> QueuedHookEvent {
+    fn signed_hook(
+        &mut self,
+        event: &str,
+        body: Form<'static>,
+        seed: &str,
+        now: u64,
+    ) -> QueuedHookEvent {
         self.hook_counter = self.hook_counter.wrapping_add(1);
         QueuedHookEvent::signed(
             event,

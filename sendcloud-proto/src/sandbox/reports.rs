@@ -31,7 +31,7 @@ use crate::response::split_id_list;
 use crate::status::StatusCode;
 
 /// `start` and `limit` (default 0 and 100; the limit at most 100).
-pub(super) fn paging(p: &Form) -> Result<(usize, usize), Reply> {
+pub(super) fn paging(p: &Form<'static>) -> Result<(usize, usize), Reply> {
     let number = |name: &str, default: u64| -> Result<u64, Reply> {
         match param(p, name) {
             None => Ok(default),
@@ -57,7 +57,7 @@ pub(super) fn paging(p: &Form) -> Result<(usize, usize), Reply> {
 }
 
 /// The first and last date a query covers.
-fn period(p: &Form, max: u32, now: u64) -> Result<(Date, Date), Reply> {
+fn period(p: &Form<'static>, max: u32, now: u64) -> Result<(Date, Date), Reply> {
     let today = Date::from_unix_millis(now);
     let period = if let Some(days) = param(p, "days") {
         let n = days.parse::<u32>().map_err(|_| {
@@ -99,7 +99,7 @@ fn type_desc(code: u8) -> &'static str {
     }
 }
 
-fn msg_type_filter(p: &Form) -> Result<Option<u8>, Reply> {
+fn msg_type_filter(p: &Form<'static>) -> Result<Option<u8>, Reply> {
     match param(p, "msgTypeStr") {
         None => Ok(None),
         Some(v) => match v.parse::<u8>() {
@@ -219,7 +219,12 @@ impl Sandbox {
             .map_or("", |a| a.sms_user.as_str())
     }
 
-    pub(super) fn status_query(&self, p: &Form, account: usize, now: u64) -> Result<Reply, Reply> {
+    pub(super) fn status_query(
+        &self,
+        p: &Form<'static>,
+        account: usize,
+        now: u64,
+    ) -> Result<Reply, Reply> {
         let (first, last) = period(p, MAX_STATUS_DAYS, now)?;
         let phones: HashSet<String> = param(p, "phones")
             .map(split_id_list)
@@ -308,7 +313,7 @@ impl Sandbox {
     pub(super) fn statistics(
         &self,
         call: Call,
-        p: &Form,
+        p: &Form<'static>,
         account: usize,
         now: u64,
     ) -> Result<Reply, Reply> {
