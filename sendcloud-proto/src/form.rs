@@ -29,6 +29,8 @@ pub struct Form<'a> {
 #[derive(Clone)]
 enum Value<'a> {
     Text(Cow<'a, str>),
+    /// Text known to be only ASCII digits and commas (a phone list): sent as it is.
+    Digits(&'a str),
     Inline(Inline),
 }
 
@@ -72,6 +74,7 @@ impl Value<'_> {
     fn as_str(&self) -> &str {
         match self {
             Value::Text(t) => t,
+            Value::Digits(d) => d,
             Value::Inline(i) => i.as_str(),
         }
     }
@@ -79,6 +82,7 @@ impl Value<'_> {
     fn as_bytes(&self) -> &[u8] {
         match self {
             Value::Text(t) => t.as_bytes(),
+            Value::Digits(d) => d.as_bytes(),
             Value::Inline(i) => i.as_bytes(),
         }
     }
@@ -86,6 +90,7 @@ impl Value<'_> {
     fn into_owned(self) -> Value<'static> {
         match self {
             Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+            Value::Digits(d) => Value::Text(Cow::Owned(d.to_owned())),
             Value::Inline(i) => Value::Inline(i),
         }
     }
@@ -134,6 +139,18 @@ impl<'a> Form<'a> {
         self.put(name.into(), Value::Inline(Inline::from_u64(value)));
     }
 
+    /// Sets `name` to a list that the caller knows holds only ASCII digits and commas
+    /// (a [`crate::Recipients`] list), so that encoding copies it without checking it.
+    /// Anything else is stored as [`Form::set`] stores it.
+    pub(crate) fn set_digits(&mut self, name: &'static str, value: &'a str) {
+        let value = if cfg!(debug_assertions) && !digits_and_commas(value.as_bytes()) {
+            Value::Text(Cow::Borrowed(value))
+        } else {
+            Value::Digits(value)
+        };
+        self.put(Cow::Borrowed(name), value);
+    }
+
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
@@ -149,7 +166,7 @@ impl<'a> Form<'a> {
             .ok()
             .map(|i| match self.pairs.remove(i).1 {
                 Value::Text(t) => t.into_owned(),
-                Value::Inline(i) => i.as_str().to_owned(),
+                other => other.as_str().to_owned(),
             })
     }
 
@@ -239,10 +256,10 @@ impl<'a> Form<'a> {
                 }
             }
             match v {
-                // Letters and digits only: nothing to escape.
-                Value::Inline(i) => {
+                // Letters, digits and commas only: nothing to escape.
+                Value::Inline(_) | Value::Digits(_) => {
                     push_name(&mut out, k.as_bytes());
-                    out.extend_from_slice(i.as_bytes());
+                    out.extend_from_slice(v.as_bytes());
                 }
                 Value::Text(t) => push_pair(&mut out, k.as_bytes(), t.as_bytes()),
             }
@@ -510,5 +527,19 @@ mod tests {
             g.set(name.to_owned(), value);
             assert_eq!(with(name, value), g.encode());
         }
+    }
+
+    #[test]
+    fn a_digit_list_is_sent_as_it_is_and_reads_back() {
+        let list = "13800000000,13800000001";
+        let mut f = Form::new();
+        f.set_digits("phone", list);
+        f.set_u64("n", 5);
+        assert_eq!(f.encode(), "n=5&phone=13800000000,13800000001");
+        assert_eq!(f.get("phone"), Some(list));
+        assert_eq!(Form::decode(f.encode().as_bytes()), f);
+        let owned = f.clone().into_owned();
+        assert_eq!(owned, f);
+        assert_eq!(f.remove("phone").as_deref(), Some(list));
     }
 }

@@ -1,6 +1,5 @@
 //! Phone numbers and recipient lists.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -163,10 +162,22 @@ impl AsRef<str> for Phone {
 /// assert_eq!(r.len(), 2);
 /// assert_eq!(Recipients::parse("13800000000,13800000000").unwrap_err().field, "phone");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Recipients {
     phones: Vec<Phone>,
     international: bool,
+    /// The numbers joined with commas (the `phone` parameter): made once, not again for
+    /// every attempt of a send.
+    joined: Box<str>,
+}
+
+impl fmt::Debug for Recipients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recipients")
+            .field("phones", &self.phones)
+            .field("international", &self.international)
+            .finish()
+    }
 }
 
 impl Recipients {
@@ -204,9 +215,11 @@ impl Recipients {
                 ));
             }
         }
+        let joined = join(&phones);
         Ok(Recipients {
             phones,
             international,
+            joined,
         })
     }
 
@@ -214,6 +227,7 @@ impl Recipients {
     pub fn one(phone: Phone) -> Recipients {
         let international = phone.is_international();
         Recipients {
+            joined: phone.as_str().into(),
             phones: vec![phone],
             international,
         }
@@ -248,20 +262,23 @@ impl Recipients {
         self.international
     }
 
-    /// The `phone` parameter: the numbers joined with commas (borrowed when there is one).
-    pub fn joined(&self) -> Cow<'_, str> {
-        if let [one] = self.phones.as_slice() {
-            return Cow::Borrowed(one.as_str());
-        }
-        let mut s = String::with_capacity(self.phones.len() * 12);
-        for (i, p) in self.phones.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(p.as_str());
-        }
-        Cow::Owned(s)
+    /// The `phone` parameter: the numbers joined with commas. Only ASCII digits and
+    /// commas.
+    pub fn joined(&self) -> &str {
+        &self.joined
     }
+}
+
+fn join(phones: &[Phone]) -> Box<str> {
+    let commas = phones.len().saturating_sub(1);
+    let mut s = String::with_capacity(phones.iter().map(|p| p.0.len()).sum::<usize>() + commas);
+    for (i, p) in phones.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(p.as_str());
+    }
+    s.into_boxed_str()
 }
 
 /// The hasher of [`Phone::key`]s in [`Recipients::new`]: a fixed multiply-xorshift mix,

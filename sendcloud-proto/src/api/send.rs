@@ -146,7 +146,7 @@ impl Endpoint for SendTemplate {
             form.set_u64("labelId", label.get());
         }
         form.set("msgType", self.msg_type.as_param());
-        form.set("phone", self.recipients.joined());
+        form.set_digits("phone", self.recipients.joined());
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
         form.set_u64("templateId", self.template_id.get());
         if !self.vars.is_empty() {
