@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{snippet, Error, Rejected};
+use crate::json::Scanner;
 use crate::status::StatusCode;
 
 /// A decoded answer: `{"result": bool, "statusCode": int, "message": str, "info": {...}}`.
@@ -38,28 +39,10 @@ impl<'a> Envelope<'a> {
     /// Decodes an envelope from a body. Unknown fields are ignored, numbers may come as
     /// strings, and a missing or null `info` reads as `{}`.
     pub fn decode(body: &'a [u8]) -> Result<Envelope<'a>, Error> {
-        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(Error::decode(
-                "not a SendCloud JSON answer: not a JSON object",
-                body,
-            ));
+        match decode_fast(body) {
+            Some(env) => Ok(env),
+            None => decode_serde(body),
         }
-        let raw: RawEnvelope<'a> = serde_json::from_slice(body)
-            .map_err(|e| Error::decode(format!("not a SendCloud JSON answer: {e}"), body))?;
-        let code = raw
-            .status_code
-            .ok_or_else(|| Error::decode("the answer has no statusCode", body))?;
-        let status = StatusCode::from_code(code);
-        let info = match raw.info {
-            Some(r) if r.get() != "null" => r.get(),
-            _ => "{}",
-        };
-        Ok(Envelope {
-            result: raw.result.unwrap_or_else(|| status.is_success()),
-            status,
-            message: raw.message.unwrap_or_default(),
-            info,
-        })
     }
 
     /// Whether the request was processed: `result` true and a success status (200, 311).
@@ -69,8 +52,8 @@ impl<'a> Envelope<'a> {
 
     /// The error this envelope stands for, when it is not a success.
     pub fn into_error(self) -> Error {
-        let rejected = parse_info::<SendInfo>(self.info)
-            .map(|i| i.rejected())
+        let rejected = send_info(self.info)
+            .map(SendInfo::rejected)
             .unwrap_or_default();
         Error::Api {
             status: self.status,
@@ -78,6 +61,32 @@ impl<'a> Envelope<'a> {
             rejected,
         }
     }
+}
+
+/// The reference decoder, through serde: lenient, and the source of every decode error.
+fn decode_serde(body: &[u8]) -> Result<Envelope<'_>, Error> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::decode(
+            "not a SendCloud JSON answer: not a JSON object",
+            body,
+        ));
+    }
+    let raw: RawEnvelope<'_> = serde_json::from_slice(body)
+        .map_err(|e| Error::decode(format!("not a SendCloud JSON answer: {e}"), body))?;
+    let code = raw
+        .status_code
+        .ok_or_else(|| Error::decode("the answer has no statusCode", body))?;
+    let status = StatusCode::from_code(code);
+    let info = match raw.info {
+        Some(r) if r.get() != "null" => r.get(),
+        _ => "{}",
+    };
+    Ok(Envelope {
+        result: raw.result.unwrap_or_else(|| status.is_success()),
+        status,
+        message: raw.message.unwrap_or_default(),
+        info,
+    })
 }
 
 /// Decodes an endpoint's `info` object. Non-object `info` values (`[]`, `""`) read as empty.
@@ -142,7 +151,7 @@ impl SendReceipt {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Eq)]
 #[serde(default)]
 pub(crate) struct SendInfo {
     #[serde(rename = "successCount", deserialize_with = "lenient_u64")]
@@ -153,7 +162,7 @@ pub(crate) struct SendInfo {
     items: Vec<RawItem>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Eq)]
 #[serde(default)]
 struct RawItem {
     #[serde(deserialize_with = "lenient_string")]
@@ -179,7 +188,7 @@ impl SendInfo {
 
 /// Builds a [`SendReceipt`] from a successful envelope.
 pub fn send_receipt(env: Envelope<'_>) -> Result<SendReceipt, Error> {
-    let info: SendInfo = parse_info(env.info)?;
+    let info = send_info(env.info)?;
     let success_count = if info.success_count == 0 {
         info.sms_ids.len() as u64
     } else {
@@ -193,6 +202,210 @@ pub fn send_receipt(env: Envelope<'_>) -> Result<SendReceipt, Error> {
         rejected: items.into_iter().map(RawItem::into_rejected).collect(),
         already_accepted: false,
     })
+}
+
+/// The `info` of a send: the fast path when it answers, serde's otherwise.
+fn send_info(info: &str) -> Result<SendInfo, Error> {
+    match send_info_fast(info) {
+        Some(info) => Ok(info),
+        None => parse_info(info),
+    }
+}
+
+// ---- the fast path -----------------------------------------------------------------------
+//
+// Nearly every answer has the strict shape `{"result": bool, "statusCode": int, "message":
+// "...", "info": {...}}` and a send's `info` is `{"successCount": int, "smsIds": ["..."],
+// "items": [{"phone": "...", "message": "..."}]}`. The functions below read exactly that
+// (keys in any order, unknown keys with any value, `null` where the lenient decoders read
+// it as missing) with the borrowing scanner of `crate::json`, and return `None` for
+// anything else — escapes in what they return, numbers as strings, floats, duplicate keys,
+// invalid UTF-8, trailing bytes, a missing `statusCode` — so that serde decodes it and
+// the lenient readings and the error messages stay as they are. They must never answer
+// differently from serde: `compare_fast_path` checks that, in the tests and the fuzzer.
+
+/// The envelope, when the body has the strict shape.
+fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut s = Scanner::new(text);
+    s.skip_ws();
+    // Each is `Some` once its key was seen (serde refuses duplicates).
+    let mut result: Option<Option<bool>> = None;
+    let mut code: Option<Option<u64>> = None;
+    let mut message: Option<Option<&str>> = None;
+    let mut info: Option<Option<&str>> = None;
+    s.object(|s| {
+        if s.key(b"\"message\"") {
+            unseen(&message)?;
+            s.colon()?;
+            message = Some(s.null_or(Scanner::plain_str)?);
+        } else if s.key(b"\"info\"") {
+            unseen(&info)?;
+            s.colon()?;
+            info = Some(s.null_or(Scanner::value_text)?);
+        } else if s.key(b"\"result\"") {
+            unseen(&result)?;
+            s.colon()?;
+            result = Some(s.null_or(Scanner::boolean)?);
+        } else if s.key(b"\"statusCode\"") {
+            unseen(&code)?;
+            s.colon()?;
+            code = Some(s.null_or(Scanner::uint)?);
+        } else {
+            s.other_key()?;
+            s.colon()?;
+            s.skip_value()?;
+        }
+        Some(())
+    })?;
+    if !s.at_end() {
+        return None;
+    }
+    // A missing statusCode is an error: serde's path words it.
+    let code = i64::try_from(code.flatten()?).ok()?;
+    let status = StatusCode::from_code(code);
+    Some(Envelope {
+        result: result.flatten().unwrap_or_else(|| status.is_success()),
+        status,
+        message: message.flatten().map(str::to_owned).unwrap_or_default(),
+        info: info.flatten().unwrap_or("{}"),
+    })
+}
+
+/// A send's `info`, when it is an object of the strict shape.
+fn send_info_fast(info: &str) -> Option<SendInfo> {
+    let mut s = Scanner::new(info);
+    s.skip_ws();
+    let mut count: Option<Option<u64>> = None;
+    let mut ids: Option<Vec<String>> = None;
+    let mut items: Option<Vec<RawItem>> = None;
+    s.object(|s| {
+        if s.key(b"\"successCount\"") {
+            unseen(&count)?;
+            s.colon()?;
+            count = Some(s.null_or(Scanner::uint)?);
+        } else if s.key(b"\"smsIds\"") {
+            unseen(&ids)?;
+            s.colon()?;
+            let mut list = Vec::new();
+            s.null_or(|s| {
+                s.array(|s| {
+                    list.push(s.plain_str()?.to_owned());
+                    Some(())
+                })
+            })?;
+            ids = Some(list);
+        } else if s.key(b"\"items\"") {
+            unseen(&items)?;
+            s.colon()?;
+            let mut list = Vec::new();
+            s.null_or(|s| {
+                s.array(|s| {
+                    list.push(item_fast(s)?);
+                    Some(())
+                })
+            })?;
+            items = Some(list);
+        } else {
+            s.other_key()?;
+            s.colon()?;
+            s.skip_value()?;
+        }
+        Some(())
+    })?;
+    if !s.at_end() {
+        return None;
+    }
+    Some(SendInfo {
+        success_count: count.flatten().unwrap_or(0),
+        sms_ids: ids.unwrap_or_default(),
+        items: items.unwrap_or_default(),
+    })
+}
+
+/// `None` once a key was seen: serde refuses duplicate fields.
+fn unseen<T>(slot: &Option<T>) -> Option<()> {
+    slot.is_none().then_some(())
+}
+
+/// One refused recipient of `info.items`: an object with plain `phone` and `message`.
+fn item_fast(s: &mut Scanner<'_>) -> Option<RawItem> {
+    let mut phone: Option<Option<&str>> = None;
+    let mut message: Option<Option<&str>> = None;
+    s.object(|s| {
+        if s.key(b"\"phone\"") {
+            unseen(&phone)?;
+            s.colon()?;
+            phone = Some(s.null_or(Scanner::plain_str)?);
+        } else if s.key(b"\"message\"") {
+            unseen(&message)?;
+            s.colon()?;
+            message = Some(s.null_or(Scanner::plain_str)?);
+        } else {
+            s.other_key()?;
+            s.colon()?;
+            s.skip_value()?;
+        }
+        Some(())
+    })?;
+    Some(RawItem {
+        phone: phone.flatten().unwrap_or_default().to_owned(),
+        message: message.flatten().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Which fast paths answered in [`compare_fast_path`].
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FastPathUse {
+    /// The envelope fast path answered for the body.
+    pub envelope: bool,
+    /// The send-`info` fast path answered for the envelope's `info` or for the body.
+    pub info: bool,
+}
+
+/// Test support (the differential tests and the `response` fuzz target): decodes `body`
+/// along the fast path and along serde's and describes the first difference, when the
+/// fast path answered and serde answered otherwise. The send-`info` fast path is compared
+/// on the `info` serde found and on the whole body.
+#[doc(hidden)]
+pub fn compare_fast_path(body: &[u8]) -> Result<FastPathUse, String> {
+    let mut used = FastPathUse::default();
+    let reference = decode_serde(body);
+    if let Some(fast) = decode_fast(body) {
+        used.envelope = true;
+        match &reference {
+            Ok(env) if *env == fast => {}
+            other => {
+                return Err(format!(
+                    "envelope of {:?}: fast {fast:?}, serde {other:?}",
+                    String::from_utf8_lossy(body)
+                ))
+            }
+        }
+    }
+    let mut infos = Vec::new();
+    if let Ok(env) = &reference {
+        infos.push(env.info);
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        infos.push(text);
+    }
+    for info in infos {
+        if let Some(fast) = send_info_fast(info) {
+            used.info = true;
+            match parse_info::<SendInfo>(info) {
+                Ok(reference) if reference == fast => {}
+                other => {
+                    return Err(format!(
+                        "send info {info:?}: fast {fast:?}, serde {:?}",
+                        other.map_err(|e| e.to_string())
+                    ))
+                }
+            }
+        }
+    }
+    Ok(used)
 }
 
 /// The server's clock, from `timestamp/get`.
@@ -453,4 +666,370 @@ pub(crate) fn split_id_list(s: &str) -> Vec<String> {
 
 fn lenient_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RawItem>, D::Error> {
     Ok(Option::<Vec<RawItem>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    fn agrees(body: &str) -> FastPathUse {
+        match compare_fast_path(body.as_bytes()) {
+            Ok(used) => used,
+            Err(diff) => panic!("{diff}"),
+        }
+    }
+
+    const SUCCESS: &str = r#"{"message":"请求成功","info":{"successCount":1,"smsIds":["1700000000000_1_1_1_1ainnq$13800000000"]},"result":true,"statusCode":200}"#;
+
+    #[test]
+    fn the_common_answers_take_the_fast_path() {
+        let pretty = r#" {
+            "result" : true,
+            "statusCode" : 311,
+            "message" : "部分成功",
+            "info" : {
+                "successCount" : 1, "failedCount" : 1,
+                "items" : [ {"phone":"1310000","vars":{"%code%":"1"},"message":"手机号格式错误","statusCode":412} ],
+                "smsIds" : [ "a$13800000000" ]
+            }
+        } "#;
+        for body in [
+            SUCCESS,
+            pretty,
+            r#"{"result":false,"statusCode":412,"message":"手机号格式错误","info":{}}"#,
+            r#"{"statusCode":200,"info":{"smsIds":["x","y"]}}"#,
+            r#"{"result":null,"statusCode":200,"message":null,"info":null,"x":[1,{"y":"\u00e9\n"}]}"#,
+            r#"{"result":true,"statusCode":200,"info":{"successCount":null,"smsIds":null,"items":null}}"#,
+        ] {
+            assert_eq!(
+                agrees(body),
+                FastPathUse {
+                    envelope: true,
+                    info: true
+                },
+                "{body}"
+            );
+        }
+        let env = decode_fast(SUCCESS.as_bytes()).expect("fast");
+        assert_eq!(env.status, StatusCode::from_code(200));
+        assert_eq!(env.message, "请求成功");
+        assert!(env.info.starts_with(r#"{"successCount":1,"#));
+        let info = send_info_fast(env.info).expect("fast info");
+        assert_eq!(info.sms_ids, ["1700000000000_1_1_1_1ainnq$13800000000"]);
+        let items = send_info_fast(r#"{"items":[{"phone":"1","message":"m","x":[]},{}]}"#)
+            .expect("fast items")
+            .rejected();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            (items[0].phone.as_str(), items[0].message.as_str()),
+            ("1", "m")
+        );
+        assert_eq!(
+            (items[1].phone.as_str(), items[1].message.as_str()),
+            ("", "")
+        );
+    }
+
+    #[test]
+    fn odd_answers_are_left_to_serde() {
+        for body in [
+            // Lenient readings.
+            r#"{"result":"true","statusCode":"200","message":"ok"}"#,
+            r#"{"result":1,"statusCode":200}"#,
+            r#"{"result":true,"statusCode":200.0}"#,
+            r#"{"result":true,"statusCode":-1}"#,
+            r#"{"result":true,"statusCode":200,"message":3}"#,
+            r#"{"result":true,"statusCode":200,"message":"a\"b"}"#,
+            r#"{"result":true,"statusCode":200,"message":"\u8bf7"}"#,
+            r#"{"result":true,"statusCode":1000000000000000000}"#,
+            // Keys that serde would unescape into known ones.
+            r#"{"res\u0075lt":false,"statusCode":200}"#,
+            // Errors, worded by serde.
+            r#"{"result":true}"#,
+            r#"{"statusCode":200,"statusCode":200}"#,
+            r#"{"statusCode":200,"message":null,"message":"x"}"#,
+            r#"{"statusCode":200} x"#,
+            r#"{"statusCode":200,}"#,
+            r#"{"statusCode":200"#,
+            r#"{"statusCode":01}"#,
+            "\u{c}{\"statusCode\":200}",
+            "{\"statusCode\":200,\"message\":\"a\u{1}\"}",
+            r#"[{"statusCode":200}]"#,
+            "",
+        ] {
+            assert!(!agrees(body).envelope, "{body}");
+            assert!(decode_fast(body.as_bytes()).is_none(), "{body}");
+        }
+        assert!(decode_fast(b"{\"statusCode\":200,\"message\":\"\xff\"}").is_none());
+        assert!(decode_fast(b"{\"statusCode\":200,\"x\":\"\xc3\"}").is_none());
+        for info in [
+            r#"{"successCount":"1"}"#,
+            r#"{"successCount":1.0}"#,
+            r#"{"successCount":-1}"#,
+            r#"{"smsIds":"a,b"}"#,
+            r#"{"smsIds":[1,2]}"#,
+            r#"{"smsIds":["a\/b"]}"#,
+            r#"{"smsIds":[null]}"#,
+            r#"{"items":[["13800000000","bad"]]}"#,
+            r#"{"items":[null]}"#,
+            r#"{"items":[{"phone":13800000000}]}"#,
+            r#"{"items":[{"phone":"1","phone":"2"}]}"#,
+            r#"{"successCount":1,"successCount":1}"#,
+            r#"{"successCount":1} {}"#,
+            "[]",
+            "\"\"",
+            " \u{3000}{}",
+        ] {
+            assert!(send_info_fast(info).is_none(), "{info}");
+            agrees(info);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_declined_or_skipped_without_overflow() {
+        for depth in [10, 62, 63, 64, 65, 66, 100_000] {
+            let junk = "[".repeat(depth) + &"]".repeat(depth);
+            let body = format!(r#"{{"statusCode":200,"x":{junk},"info":{{"y":{junk}}}}}"#);
+            let used = agrees(&body);
+            // `info` and `depth - 1` arrays are open (the innermost `[]` never is).
+            assert_eq!(used.envelope, depth <= 64, "{depth}");
+        }
+        let deep = r#"{"statusCode":200,"x":"#.to_owned() + &r#"{"a":"#.repeat(100_000);
+        assert!(!agrees(&deep).envelope);
+    }
+
+    // ---- generated answers ----------------------------------------------------------------
+
+    fn ws() -> impl Strategy<Value = String> {
+        prop_oneof![12 => Just(String::new()), 6 => "[ \t\n\r]{1,3}", 1 => "[ \u{c}\u{3000}]"]
+    }
+
+    fn plain() -> &'static str {
+        "\"[a-zA-Z0-9_$%, 请求成功]{0,12}\""
+    }
+
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => "\"[a-zA-Z0-9_$%, 请求成功]{0,12}\"",
+            1 => r#""([a-z]|\\[\\"/bfnrt]|\\u[0-9a-fA-F]{4}|\\ud83d\\ude00|\\ud800|\\u12|\\x|[\x00-\x1f])*""#,
+            1 => "\"[0-9]{1,4}\"",
+            1 => "\"(true|false|TRUE|1|0| 200 )\"",
+        ]
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => "0|[1-9][0-9]{0,3}",
+            1 => "(200|311|412|0)",
+            1 => "-?(0|[1-9][0-9]{0,2})(\\.[0-9]{1,2})?([eE][+-]?[0-9])?",
+            1 => "[0-9]{18,21}",
+            1 => "(01|-0|1\\.|\\.5|1e|\\+1)",
+        ]
+    }
+
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            string(),
+            number(),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("null".to_owned()),
+        ]
+    }
+
+    fn junk() -> impl Strategy<Value = String> {
+        scalar().prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((string(), inner), 0..4).prop_map(|v| {
+                    let members: Vec<String> =
+                        v.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    fn object(members: Vec<(String, String)>, ws: Vec<String>) -> String {
+        let mut out = String::from("{");
+        for (n, (k, v)) in members.iter().enumerate() {
+            let w = |j: usize| {
+                ws.get((n * 4 + j) % ws.len().max(1))
+                    .map_or("", String::as_str)
+            };
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str(&format!("{}{k}{}:{}{v}{}", w(0), w(1), w(2), w(3)));
+        }
+        out.push('}');
+        out
+    }
+
+    /// The members of an object: each known key at most once (most of the time), unknown
+    /// keys, keys spelt with escapes and repeated keys, in any order.
+    fn members(
+        known: Vec<(&'static str, BoxedStrategy<String>)>,
+    ) -> impl Strategy<Value = Vec<(String, String)>> {
+        let known: Vec<BoxedStrategy<Option<(String, String)>>> = known
+            .into_iter()
+            .map(|(k, v)| {
+                let key = format!("\"{k}\"");
+                prop::option::weighted(0.85, v.prop_map(move |v| (key.clone(), v))).boxed()
+            })
+            .collect();
+        let extra = prop_oneof![
+            4 => (prop_oneof![4 => plain(), 1 => string().boxed()], junk()),
+            1 => (
+                prop_oneof![
+                    Just(r#""res\u0075lt""#.to_owned()),
+                    Just(r#""i\u006efo""#.to_owned()),
+                    Just(r#""statusCode""#.to_owned()),
+                    Just(r#""smsIds""#.to_owned()),
+                    Just(r#""phone""#.to_owned()),
+                ],
+                scalar()
+            ),
+        ];
+        (known, prop::collection::vec(extra, 0..3))
+            .prop_map(|(known, extra)| known.into_iter().flatten().chain(extra).collect::<Vec<_>>())
+            .prop_shuffle()
+    }
+
+    fn ids() -> BoxedStrategy<String> {
+        prop_oneof![
+            6 => prop::collection::vec(string(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
+            2 => prop::collection::vec(scalar(), 0..4).prop_map(|v| format!("[{}]", v.join(" , "))),
+            1 => string(),
+            1 => junk(),
+        ]
+        .boxed()
+    }
+
+    fn item() -> BoxedStrategy<String> {
+        prop_oneof![
+            6 => (
+                members(vec![
+                    ("phone", prop_oneof![4 => string(), 1 => scalar()].boxed()),
+                    ("message", prop_oneof![4 => string(), 1 => scalar()].boxed()),
+                ]),
+                prop::collection::vec(ws(), 0..4),
+            )
+                .prop_map(|(m, w)| object(m, w)),
+            1 => junk(),
+        ]
+        .boxed()
+    }
+
+    fn info() -> BoxedStrategy<String> {
+        prop_oneof![
+            8 => (
+                members(vec![
+                        ("successCount", prop_oneof![4 => number(), 1 => scalar()].boxed()),
+                        ("smsIds", ids()),
+                        (
+                            "items",
+                            prop_oneof![
+                                4 => prop::collection::vec(item(), 0..3)
+                                    .prop_map(|v| format!("[{}]", v.join(","))),
+                                1 => junk(),
+                            ]
+                            .boxed(),
+                        ),
+                    ]),
+                prop::collection::vec(ws(), 0..4),
+            )
+                .prop_map(|(m, w)| object(m, w)),
+            1 => junk(),
+        ]
+        .boxed()
+    }
+
+    fn envelope() -> impl Strategy<Value = String> {
+        (
+            members(vec![
+                    (
+                        "result",
+                        prop_oneof![4 => Just("true".to_owned()), 2 => Just("false".to_owned()), 1 => scalar()].boxed(),
+                    ),
+                    (
+                        "statusCode",
+                        prop_oneof![8 => "(200|311|412|500|[0-9]{1,4})", 2 => number(), 1 => scalar()].boxed(),
+                    ),
+                    ("message", prop_oneof![8 => plain().boxed(), 2 => string().boxed(), 1 => scalar().boxed()].boxed()),
+                    ("info", info()),
+                ]),
+            prop::collection::vec(ws(), 0..4),
+            ws(),
+            ws(),
+        )
+            .prop_map(|(m, w, before, after)| format!("{before}{}{after}", object(m, w)))
+    }
+
+    /// An envelope, sometimes damaged: cut short, with bytes added, or with one replaced.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        (
+            envelope(),
+            0..16u8,
+            any::<prop::sample::Index>(),
+            prop_oneof![
+                Just(b'x'),
+                Just(b'}'),
+                Just(b'"'),
+                Just(b'\\'),
+                Just(b','),
+                Just(0xff),
+                Just(0xc3),
+                Just(0x0c),
+                Just(0)
+            ],
+        )
+            .prop_map(|(text, damage, at, byte)| {
+                let mut b = text.into_bytes();
+                let at = at.index(b.len() + 1);
+                match damage {
+                    0 => b.truncate(at),
+                    1 => b.insert(at, byte),
+                    2 if at < b.len() => b[at] = byte,
+                    3 => b.extend_from_slice(b" x"),
+                    _ => {}
+                }
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_fast_path_answers_as_serde_does(body in body()) {
+            if let Err(diff) = compare_fast_path(&body) {
+                prop_assert!(false, "{}", diff);
+            }
+        }
+    }
+
+    /// The generated answers exercise both the fast path and the fallback.
+    #[test]
+    fn generated_answers_cover_both_paths() {
+        let mut runner = TestRunner::deterministic();
+        let strategy = body();
+        let (mut fast, mut info, mut n) = (0, 0, 0);
+        for _ in 0..2000 {
+            let body = strategy.new_tree(&mut runner).expect("value").current();
+            let used = compare_fast_path(&body).expect("agrees");
+            fast += usize::from(used.envelope);
+            info += usize::from(used.info);
+            n += 1;
+        }
+        eprintln!("fast envelope in {fast} of {n}, fast info in {info}");
+        assert!(
+            fast * 7 > n && fast * 10 < n * 9,
+            "fast envelope in {fast} of {n}"
+        );
+        assert!(info * 10 > n, "fast info in {info} of {n}");
+    }
 }
