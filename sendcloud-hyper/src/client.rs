@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
@@ -190,7 +190,7 @@ where
     /// Reads the server's clock, and keeps the offset for later requests.
     pub async fn server_time(&self) -> Result<ServerTime, Error> {
         let sent = local_now();
-        let t = Box::pin(self.call(GetServerTime)).await?;
+        let t = self.call(GetServerTime).await?;
         let received = local_now();
         self.inner
             .clock_offset_ms
@@ -255,26 +255,38 @@ where
 
     /// Runs any endpoint through the retry policy.
     pub async fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
+        // Boxed: the state of the retry loop is about a kilobyte, and the future a caller
+        // holds (in a task, a join set, a FuturesUnordered) is moved more than once; a
+        // future of a few bytes is cheaper to move than one allocation.
+        Box::pin(self.call_loop(endpoint)).await
+    }
+
+    async fn call_loop<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
         let mut call = Call::new(endpoint, self.inner.retry, || {
             generated_request_id(((self.random() as u128) << 64) | self.random() as u128)
         });
         loop {
-            let request = call.request(&self.inner.core, self.now())?;
-            let phone = if tracing::enabled!(tracing::Level::DEBUG) {
-                first_phone_masked(request.body())
+            let request = call.request_at(&self.inner.core, || self.now())?;
+            let traced = tracing::enabled!(tracing::Level::DEBUG);
+            let span = if traced {
+                tracing::debug_span!(
+                    "sendcloud.request",
+                    endpoint = E::PATH,
+                    attempt = call.attempts(),
+                    phone = %first_phone_masked(request.body()),
+                )
             } else {
-                String::new()
+                tracing::Span::none()
             };
-            let span = tracing::debug_span!(
-                "sendcloud.request",
-                endpoint = E::PATH,
-                attempt = call.attempts(),
-                phone = %phone,
-            );
-            let started = tracing::enabled!(tracing::Level::DEBUG).then(std::time::Instant::now);
+            let started = traced.then(std::time::Instant::now);
             // Boxed: the exchange future is large, and moving it by value costs more than
-            // one allocation.
-            match Box::pin(self.exchange(request).instrument(span.clone())).await {
+            // one allocation. Instrumented only when someone listens.
+            let exchanged = if traced {
+                Box::pin(self.exchange(request).instrument(span.clone())).await
+            } else {
+                Box::pin(self.exchange(request)).await
+            };
+            match exchanged {
                 Ok(response) => {
                     span.in_scope(|| {
                         tracing::debug!(
@@ -290,7 +302,7 @@ where
                         Next::Done(result) => return result.map_err(Error::from),
                         Next::Retry(delay) => tokio::time::sleep(delay).await,
                         Next::ResyncClock => {
-                            Box::pin(self.server_time()).await?;
+                            self.server_time().await?;
                             call.clock_resynced();
                         }
                     }
@@ -320,11 +332,7 @@ where
                 .await
                 .map_err(|e| classify(e.into()))?;
             let (parts, body) = response.into_parts();
-            let bytes = Limited::new(body, limit)
-                .collect()
-                .await
-                .map_err(|e| (TransportFailure::Io, format!("reading the answer: {e}")))?
-                .to_bytes();
+            let bytes = read_body(body, limit).await?;
             Ok(http::Response::from_parts(parts, bytes))
         };
         match tokio::time::timeout(self.inner.timeout, work).await {
@@ -335,6 +343,55 @@ where
             )),
         }
     }
+}
+
+/// Reads a whole answer of at most `limit` bytes. An answer in one frame (the usual case
+/// with a Content-Length) is kept as it came, without a copy.
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, (TransportFailure, String)>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    use bytes::Buf;
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            let e: BoxError = e.into();
+            (TransportFailure::Io, format!("reading the answer: {e}"))
+        })?;
+        let Ok(mut data) = frame.into_data() else {
+            continue; // trailers
+        };
+        let n = data.remaining();
+        total = total.saturating_add(n);
+        if total > limit {
+            return Err((
+                TransportFailure::Io,
+                format!("the answer is longer than the limit of {limit} bytes"),
+            ));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(data.copy_to_bytes(n)),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                while data.has_remaining() {
+                    let chunk = data.chunk();
+                    let len = chunk.len();
+                    joined.extend_from_slice(chunk);
+                    data.advance(len);
+                }
+            }
+        }
+    }
+    Ok(match first {
+        Some(only) => only,
+        None => Bytes::from(joined),
+    })
 }
 
 /// The first recipient of a request body, masked, for logs.
@@ -368,4 +425,75 @@ pub fn local_now() -> Timestamp {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    type Item = Result<Frame<Bytes>, std::io::Error>;
+    type Frames = Vec<Item>;
+    type TestBody = StreamBody<futures_util::stream::Iter<std::vec::IntoIter<Item>>>;
+
+    fn body_of(frames: Frames) -> TestBody {
+        StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    fn data(s: &'static str) -> Item {
+        Ok(Frame::data(Bytes::from_static(s.as_bytes())))
+    }
+
+    #[tokio::test]
+    async fn one_frame_is_kept_without_a_copy() {
+        let only = Bytes::from_static(b"{\"statusCode\":200}");
+        let got = read_body(body_of(vec![Ok(Frame::data(only.clone()))]), 100)
+            .await
+            .unwrap();
+        assert_eq!(got, only);
+        assert_eq!(got.as_ptr(), only.as_ptr(), "the same bytes, not a copy");
+    }
+
+    #[tokio::test]
+    async fn frames_are_joined_in_order_and_trailers_skipped() {
+        let frames = vec![
+            data(""),
+            data("{\"a\":"),
+            data("1"),
+            Ok(Frame::trailers(http::HeaderMap::new())),
+            data("}"),
+        ];
+        assert_eq!(read_body(body_of(frames), 100).await.unwrap(), "{\"a\":1}");
+        assert_eq!(read_body(body_of(vec![]), 100).await.unwrap(), "");
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_limit_is_refused() {
+        let frames = vec![data("12345"), data("67890"), data("x")];
+        let (kind, message) = read_body(body_of(frames), 10).await.unwrap_err();
+        assert_eq!(kind, TransportFailure::Io);
+        assert_eq!(message, "the answer is longer than the limit of 10 bytes");
+        assert_eq!(
+            read_body(body_of(vec![data("1234567890")]), 10)
+                .await
+                .unwrap(),
+            "1234567890",
+            "exactly the limit is allowed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broken_body_is_an_io_failure() {
+        let frames = vec![
+            data("{"),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "reset",
+            )),
+        ];
+        let (kind, message) = read_body(body_of(frames), 100).await.unwrap_err();
+        assert_eq!(kind, TransportFailure::Io);
+        assert_eq!(message, "reading the answer: reset");
+    }
 }

@@ -95,7 +95,18 @@ impl<E: Endpoint> Call<E> {
         client: &Client,
         now: Timestamp,
     ) -> Result<http::Request<Vec<u8>>, Error> {
+        self.request_at(client, || now)
+    }
+
+    /// The same, reading the time from `clock` only when the request is signed (an
+    /// unsigned request, such as `timestamp/get`, carries no time).
+    pub fn request_at(
+        &mut self,
+        client: &Client,
+        clock: impl FnOnce() -> Timestamp,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
         self.attempt += 1;
+        let now = if E::SIGNED { clock() } else { Timestamp(0) };
         client.prepare(&self.endpoint, now)
     }
 

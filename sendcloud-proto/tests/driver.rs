@@ -117,3 +117,23 @@ fn the_clock_is_resynced_once() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_clock_is_read_only_for_signed_requests() {
+    let reads = std::cell::Cell::new(0);
+    let clock = || {
+        reads.set(reads.get() + 1);
+        Timestamp(1_700_000_000_123)
+    };
+    let mut time = Call::without_generated_id(GetServerTime, RetryPolicy::default());
+    let req = time.request_at(&client(), clock).unwrap();
+    assert_eq!(reads.get(), 0, "timestamp/get carries no time");
+    assert!(req.body().is_empty());
+    assert_eq!(time.attempts(), 1);
+
+    let mut call = Call::new(send(), RetryPolicy::default(), id);
+    let req = call.request_at(&client(), clock).unwrap();
+    assert_eq!(reads.get(), 1);
+    let form = Form::decode(req.body());
+    assert_eq!(form.get("timestamp"), Some("1700000000123"));
+}

@@ -201,7 +201,7 @@ impl Client {
     pub fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
         let mut call = Call::new(endpoint, self.retry, || self.random_id());
         loop {
-            let request = call.request(&self.core, self.now())?;
+            let request = call.request_at(&self.core, || self.now())?;
             let span = tracing::debug_span!(
                 "sendcloud.request",
                 endpoint = E::PATH,
