@@ -63,7 +63,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consumes a `null` when one comes next; `Some(None)` then, else what `value` reads.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn null_or<T>(
         &mut self,
         value: impl FnOnce(&mut Self) -> Option<T>,
@@ -87,6 +87,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a string without escapes or control characters and returns its content.
+    #[inline(always)]
     pub(crate) fn plain_str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let b = self.bytes();
@@ -103,6 +104,7 @@ impl<'a> Scanner<'a> {
     /// Reads a non-negative integer below 10^18 (so that it fits every integer type the
     /// lenient decoders use): `0` or a digit run without a leading zero, not followed by a
     /// fraction or an exponent.
+    #[inline(always)]
     pub(crate) fn uint(&mut self) -> Option<u64> {
         let b = self.bytes();
         let start = self.pos;
@@ -127,6 +129,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips any JSON value (the scanner stands on its first byte) and returns its text.
+    #[inline(always)]
     pub(crate) fn value_text(&mut self) -> Option<&'a str> {
         let start = self.pos;
         self.skip_value()?;
@@ -198,6 +201,7 @@ impl<'a> Scanner<'a> {
     /// Reads an object, calling `member` once the scanner stands on each member's key;
     /// `member` must consume the key (with [`Scanner::key`] or [`Scanner::other_key`]),
     /// then the colon ([`Scanner::colon`]) and the value.
+    #[inline(always)]
     pub(crate) fn object(&mut self, mut member: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.skip_ws();
@@ -233,6 +237,12 @@ impl<'a> Scanner<'a> {
         hit
     }
 
+    /// The first byte of the key the scanner stands on (0 when there is none).
+    #[inline]
+    pub(crate) fn key_initial(&self) -> u8 {
+        self.bytes().get(self.pos + 1).copied().unwrap_or(0)
+    }
+
     /// Consumes a key that is none of those the caller knows. It must have no escapes:
     /// serde would unescape it, and it might then be a known one.
     #[inline]
@@ -251,6 +261,7 @@ impl<'a> Scanner<'a> {
 
     /// Reads an array, calling `element` once the scanner stands on each element (which
     /// `element` must consume).
+    #[inline(always)]
     pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
         self.skip_ws();
@@ -292,6 +303,7 @@ fn literal(b: &[u8], i: usize, lit: &[u8]) -> Option<usize> {
 /// Skips the string at `i`, escapes included, as serde_json checks a string it ignores:
 /// the escape letters, four hex digits after `\u` (surrogates unchecked), no control
 /// characters.
+#[inline(always)]
 fn skip_str(b: &[u8], i: usize) -> Option<usize> {
     if *b.get(i)? != b'"' {
         return None;
@@ -318,7 +330,7 @@ fn skip_str(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Skips an object key and its colon at `i`, and the whitespace after them.
-#[inline]
+#[inline(always)]
 fn skip_key(b: &[u8], i: usize) -> Option<usize> {
     let i = skip_ws(b, skip_str(b, i)?);
     if *b.get(i)? != b':' {

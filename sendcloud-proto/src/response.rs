@@ -235,26 +235,33 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
     let mut message: Option<Option<&str>> = None;
     let mut info: Option<Option<&str>> = None;
     s.object(|s| {
-        if s.key(b"\"message\"") {
-            unseen(&message)?;
-            s.colon()?;
-            message = Some(s.null_or(Scanner::plain_str)?);
-        } else if s.key(b"\"info\"") {
-            unseen(&info)?;
-            s.colon()?;
-            info = Some(s.null_or(Scanner::value_text)?);
-        } else if s.key(b"\"result\"") {
-            unseen(&result)?;
-            s.colon()?;
-            result = Some(s.null_or(Scanner::boolean)?);
-        } else if s.key(b"\"statusCode\"") {
-            unseen(&code)?;
-            s.colon()?;
-            code = Some(s.null_or(Scanner::uint)?);
-        } else {
-            s.other_key()?;
-            s.colon()?;
-            s.skip_value()?;
+        // One comparison picks the only known key this one can be.
+        match s.key_initial() {
+            b'm' if s.key(b"\"message\"") => {
+                unseen(&message)?;
+                s.colon()?;
+                message = Some(s.null_or(Scanner::plain_str)?);
+            }
+            b'i' if s.key(b"\"info\"") => {
+                unseen(&info)?;
+                s.colon()?;
+                info = Some(s.null_or(Scanner::value_text)?);
+            }
+            b'r' if s.key(b"\"result\"") => {
+                unseen(&result)?;
+                s.colon()?;
+                result = Some(s.null_or(Scanner::boolean)?);
+            }
+            b's' if s.key(b"\"statusCode\"") => {
+                unseen(&code)?;
+                s.colon()?;
+                code = Some(s.null_or(Scanner::uint)?);
+            }
+            _ => {
+                s.other_key()?;
+                s.colon()?;
+                s.skip_value()?;
+            }
         }
         Some(())
     })?;
@@ -287,7 +294,8 @@ fn send_info_fast(info: &str) -> Option<SendInfo> {
         } else if s.key(b"\"smsIds\"") {
             unseen(&ids)?;
             s.colon()?;
-            let mut list = Vec::new();
+            // Most answers carry one id: room for it without growing.
+            let mut list = Vec::with_capacity(1);
             s.null_or(|s| {
                 s.array(|s| {
                     list.push(s.plain_str()?.to_owned());
