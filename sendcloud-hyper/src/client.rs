@@ -279,12 +279,11 @@ where
                 tracing::Span::none()
             };
             let started = traced.then(std::time::Instant::now);
-            // Boxed: the exchange future is large, and moving it by value costs more than
-            // one allocation. Instrumented only when someone listens.
+            // Instrumented only when someone listens. Not boxed: this loop is (in call).
             let exchanged = if traced {
-                Box::pin(self.exchange(request).instrument(span.clone())).await
+                self.exchange(request).instrument(span.clone()).await
             } else {
-                Box::pin(self.exchange(request)).await
+                self.exchange(request).await
             };
             match exchanged {
                 Ok(response) => {
