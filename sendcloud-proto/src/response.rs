@@ -741,6 +741,35 @@ mod fast_path_tests {
         );
     }
 
+    /// A 311 like the benchmark's: every refused number with its vars and code.
+    #[test]
+    fn a_long_partial_success_takes_the_fast_path() {
+        let items: Vec<String> = (0..100)
+            .map(|i| {
+                format!(
+                    r#"{{"phone":"131{i:04}","vars":{{"%code%":"123456"}},"message":"手机号格式错误","statusCode":412}}"#
+                )
+            })
+            .collect();
+        let ids: Vec<String> = (0..100)
+            .map(|i| format!(r#""1700000000000_{}_1_1_1ainnq$138{i:08}""#, i + 1))
+            .collect();
+        let body = format!(
+            r#"{{"message":"部分成功","info":{{"successCount":100,"failedCount":100,"items":[{}],"smsIds":[{}]}},"result":true,"statusCode":311}}"#,
+            items.join(","),
+            ids.join(",")
+        );
+        assert_eq!(
+            agrees(&body),
+            FastPathUse {
+                envelope: true,
+                info: true
+            }
+        );
+        let info = send_info_fast(decode_fast(body.as_bytes()).expect("fast").info).expect("info");
+        assert_eq!((info.sms_ids.len(), info.items.len()), (100, 100));
+    }
+
     #[test]
     fn odd_answers_are_left_to_serde() {
         for body in [
