@@ -362,6 +362,31 @@ fn item_fast(s: &mut Scanner<'_>) -> Option<RawItem> {
     })
 }
 
+/// The `info` of `timestamp/get`, when it is an object of the strict shape.
+fn time_info_fast(info: &str) -> Option<TimeInfo> {
+    let mut s = Scanner::new(info);
+    s.skip_ws();
+    let mut timestamp: Option<Option<u64>> = None;
+    s.object(|s| {
+        if s.key(b"\"timestamp\"") {
+            unseen(&timestamp)?;
+            s.colon()?;
+            timestamp = Some(s.null_or(Scanner::uint)?);
+        } else {
+            s.other_key()?;
+            s.colon()?;
+            s.skip_value()?;
+        }
+        Some(())
+    })?;
+    if !s.at_end() {
+        return None;
+    }
+    Some(TimeInfo {
+        timestamp: timestamp.flatten(),
+    })
+}
+
 /// Which fast paths answered in [`compare_fast_path`].
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -370,6 +395,8 @@ pub struct FastPathUse {
     pub envelope: bool,
     /// The send-`info` fast path answered for the envelope's `info` or for the body.
     pub info: bool,
+    /// The `timestamp/get` `info` fast path answered for either.
+    pub time_info: bool,
 }
 
 /// Test support (the differential tests and the `response` fuzz target): decodes `body`
@@ -412,6 +439,18 @@ pub fn compare_fast_path(body: &[u8]) -> Result<FastPathUse, String> {
                 }
             }
         }
+        if let Some(fast) = time_info_fast(info) {
+            used.time_info = true;
+            match parse_info::<TimeInfo>(info) {
+                Ok(reference) if reference == fast => {}
+                other => {
+                    return Err(format!(
+                        "time info {info:?}: fast {fast:?}, serde {:?}",
+                        other.map_err(|e| e.to_string())
+                    ))
+                }
+            }
+        }
     }
     Ok(used)
 }
@@ -420,7 +459,7 @@ pub fn compare_fast_path(body: &[u8]) -> Result<FastPathUse, String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerTime(pub crate::values::Timestamp);
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Eq)]
 #[serde(default)]
 struct TimeInfo {
     #[serde(deserialize_with = "lenient_opt_u64")]
@@ -429,7 +468,10 @@ struct TimeInfo {
 
 /// Builds a [`ServerTime`] from a successful envelope.
 pub fn server_time(env: Envelope<'_>) -> Result<ServerTime, Error> {
-    let info: TimeInfo = parse_info(env.info)?;
+    let info = match time_info_fast(env.info) {
+        Some(info) => info,
+        None => parse_info::<TimeInfo>(env.info)?,
+    };
     info.timestamp
         .map(|t| ServerTime(crate::values::Timestamp(t)))
         .ok_or_else(|| Error::decode("info.timestamp is missing", env.info.as_bytes()))
@@ -712,14 +754,8 @@ mod fast_path_tests {
             r#"{"result":null,"statusCode":200,"message":null,"info":null,"x":[1,{"y":"\u00e9\n"}]}"#,
             r#"{"result":true,"statusCode":200,"info":{"successCount":null,"smsIds":null,"items":null}}"#,
         ] {
-            assert_eq!(
-                agrees(body),
-                FastPathUse {
-                    envelope: true,
-                    info: true
-                },
-                "{body}"
-            );
+            let used = agrees(body);
+            assert!(used.envelope && used.info, "{body}: {used:?}");
         }
         let env = decode_fast(SUCCESS.as_bytes()).expect("fast");
         assert_eq!(env.status, StatusCode::from_code(200));
@@ -759,15 +795,40 @@ mod fast_path_tests {
             items.join(","),
             ids.join(",")
         );
-        assert_eq!(
-            agrees(&body),
-            FastPathUse {
-                envelope: true,
-                info: true
-            }
-        );
+        let used = agrees(&body);
+        assert!(used.envelope && used.info, "{used:?}");
         let info = send_info_fast(decode_fast(body.as_bytes()).expect("fast").info).expect("info");
         assert_eq!((info.sms_ids.len(), info.items.len()), (100, 100));
+    }
+
+    #[test]
+    fn the_server_time_takes_the_fast_path_and_odd_ones_do_not() {
+        let body = r#"{"info":{"timestamp":1796015198893},"message":"请求成功","result":true,"statusCode":200}"#;
+        let used = agrees(body);
+        assert!(used.envelope && used.time_info);
+        let env = decode_fast(body.as_bytes()).expect("fast");
+        assert_eq!(
+            time_info_fast(env.info),
+            Some(TimeInfo {
+                timestamp: Some(1_796_015_198_893)
+            })
+        );
+        assert_eq!(
+            time_info_fast(r#"{"x":[1],"timestamp":null}"#),
+            Some(TimeInfo::default())
+        );
+        for info in [
+            r#"{"timestamp":"1796015198893"}"#,
+            r#"{"timestamp":1.5}"#,
+            r#"{"timestamp":-1}"#,
+            r#"{"timestamp":1,"timestamp":2}"#,
+            r#"{"timestamp":99999999999999999999}"#,
+            r#"[]"#,
+            r#"{"timestamp":1}x"#,
+        ] {
+            assert!(time_info_fast(info).is_none(), "{info}");
+            agrees(info);
+        }
     }
 
     #[test]
@@ -967,6 +1028,7 @@ mod fast_path_tests {
             8 => (
                 members(vec![
                         ("successCount", prop_oneof![4 => number(), 1 => scalar()].boxed()),
+                        ("timestamp", prop_oneof![4 => number(), 1 => "[0-9]{13}".boxed(), 1 => scalar().boxed()].boxed()),
                         ("smsIds", ids()),
                         (
                             "items",
