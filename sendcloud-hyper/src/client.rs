@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use futures_util::stream::{self, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -323,20 +324,24 @@ where
     ) -> Result<http::Response<Bytes>, (TransportFailure, String)> {
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
-        let service = self.inner.service.clone();
+        let mut service = self.inner.service.clone();
         let limit = self.inner.max_response_bytes;
-        let work = async move {
-            let response = service
-                .oneshot(request)
+        // Pinned where they are and raced, so that neither the request nor the service
+        // is moved again on the way (a Oneshot inside a Timeout moved both, twice).
+        let work = std::pin::pin!(async {
+            let ready = service.ready().await.map_err(|e| classify(e.into()))?;
+            let response = ready
+                .call(request)
                 .await
                 .map_err(|e| classify(e.into()))?;
             let (parts, body) = response.into_parts();
             let bytes = read_body(body, limit).await?;
             Ok(http::Response::from_parts(parts, bytes))
-        };
-        match tokio::time::timeout(self.inner.timeout, work).await {
-            Ok(r) => r,
-            Err(_) => Err((
+        });
+        let deadline = std::pin::pin!(tokio::time::sleep(self.inner.timeout));
+        match futures_util::future::select(work, deadline).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(_) => Err((
                 TransportFailure::Timeout,
                 format!("no complete answer within {:?}", self.inner.timeout),
             )),
