@@ -403,3 +403,55 @@ fn traces_mask_phones_and_never_show_secrets() {
     );
     assert!(!logs.contains("sandbox-key"), "never the key: {logs}");
 }
+
+/// What goes on the wire: one Host header (made once by the client, not by hyper-util
+/// per request), the user agent and the Accept header.
+#[tokio::test]
+async fn the_request_head_on_the_wire() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the client closed before a whole head");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let body =
+            r#"{"result":true,"statusCode":200,"message":"ok","info":{"timestamp":1700000000000}}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        String::from_utf8(head).unwrap().to_ascii_lowercase()
+    });
+    let c = Client::builder("sandbox-user", "sandbox-key")
+        .base_url(format!("http://127.0.0.1:{port}/smsapi"))
+        .build()
+        .unwrap();
+    let t = c.server_time().await.unwrap();
+    assert_eq!(t.0, Timestamp(1_700_000_000_000));
+    let head = server.await.unwrap();
+    assert!(
+        head.starts_with("get /smsapi/timestamp/get http/1.1\r\n"),
+        "{head}"
+    );
+    let lines: Vec<&str> = head.lines().collect();
+    let hosts: Vec<&&str> = lines.iter().filter(|l| l.starts_with("host:")).collect();
+    assert_eq!(
+        hosts,
+        [&format!("host: 127.0.0.1:{port}").as_str()],
+        "{head}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("user-agent: sendcloud-rs/")),
+        "{head}"
+    );
+    assert!(lines.contains(&"accept: application/json"), "{head}");
+}
