@@ -191,7 +191,8 @@ proptest! {
         let client = Client::new(Credentials::new(user.clone(), key.clone()).unwrap()).with_algorithm(alg);
         let recipients = Recipients::new(phones.iter().map(|p| Phone::parse(p).unwrap()).collect()).unwrap();
         let mut vars = Vars::new();
-        vars.insert("v", var.clone()).unwrap();
+        // A generated value may spell a link ("www."), which vars refuse.
+        prop_assume!(vars.insert("v", var.clone()).is_ok());
         let send = SendTemplate::new(TemplateId::new(tpl).unwrap(), recipients).with_vars(vars);
         let req = client.prepare(&send, Timestamp(now)).unwrap();
         let body: Vec<(String, String)> = form_urlencoded::parse(req.body())
