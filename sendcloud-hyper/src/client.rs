@@ -75,7 +75,6 @@ impl ClientBuilder {
     /// Builds the client over your own HTTP service (add middleware with tower layers).
     pub fn build_with<S>(self, service: S) -> Result<Client<S>, Error> {
         let core = self.settings.core_client()?;
-        let host = host_header(core.base_url());
         Ok(Client {
             inner: Arc::new(Inner {
                 core,
@@ -83,7 +82,6 @@ impl ClientBuilder {
                 retry: self.settings.retry,
                 timeout: self.settings.timeout,
                 max_response_bytes: self.settings.max_response_bytes,
-                host,
                 bulk_concurrency: self.bulk_concurrency,
                 clock_offset_ms: AtomicI64::new(0),
                 counter: AtomicU64::new(0),
@@ -99,9 +97,6 @@ struct Inner<S> {
     retry: RetryPolicy,
     timeout: Duration,
     max_response_bytes: usize,
-    /// The Host header of every request, made once from the base URL (hyper-util would
-    /// format it again for each request).
-    host: Option<http::HeaderValue>,
     bulk_concurrency: usize,
     clock_offset_ms: AtomicI64,
     counter: AtomicU64,
@@ -327,10 +322,7 @@ where
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Bytes>, (TransportFailure, String)> {
-        let (mut parts, body) = request.into_parts();
-        if let Some(host) = &self.inner.host {
-            parts.headers.insert(http::header::HOST, host.clone());
-        }
+        let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
         let mut service = self.inner.service.clone();
         let limit = self.inner.max_response_bytes;
@@ -352,23 +344,6 @@ where
             )),
         }
     }
-}
-
-/// The Host header for requests to `base_url`: its host, with the port unless it is the
-/// scheme's default (as hyper-util writes it). `None` when the URL has no host.
-fn host_header(base_url: &str) -> Option<http::HeaderValue> {
-    let uri: http::Uri = base_url.parse().ok()?;
-    let host = uri.host()?;
-    let default_port = match uri.scheme_str() {
-        Some("https") => Some(443),
-        Some("http") => Some(80),
-        _ => None,
-    };
-    let value = match uri.port_u16() {
-        Some(port) if Some(port) != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    http::HeaderValue::from_str(&value).ok()
 }
 
 /// Reads a whole answer of at most `limit` bytes. An answer in one frame (the usual case
@@ -469,36 +444,6 @@ mod tests {
 
     fn data(s: &'static str) -> Item {
         Ok(Frame::data(Bytes::from_static(s.as_bytes())))
-    }
-
-    #[test]
-    fn the_host_header_is_the_authority_without_a_default_port() {
-        let host = |url: &str| host_header(url).map(|h| h.to_str().unwrap().to_owned());
-        assert_eq!(
-            host("https://api.sendcloud.net/smsapi").as_deref(),
-            Some("api.sendcloud.net")
-        );
-        assert_eq!(
-            host("https://api.sendcloud.net:443/smsapi").as_deref(),
-            Some("api.sendcloud.net")
-        );
-        assert_eq!(
-            host("https://api.sendcloud.net:8443/x").as_deref(),
-            Some("api.sendcloud.net:8443")
-        );
-        assert_eq!(
-            host("http://127.0.0.1:18025/smsapi").as_deref(),
-            Some("127.0.0.1:18025")
-        );
-        assert_eq!(
-            host("http://127.0.0.1:80/smsapi").as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(
-            host("http://[::1]:8080/smsapi").as_deref(),
-            Some("[::1]:8080")
-        );
-        assert_eq!(host("not a url"), None);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The sans-IO client: typed request + now → signed `http::Request`; `http::Response` →
 //! typed outcome.
 
-use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, USER_AGENT};
+use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, USER_AGENT};
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
@@ -44,22 +44,44 @@ pub struct Client {
     headers: std::sync::Arc<Headers>,
 }
 
-/// The headers a GET and a POST carry.
+/// The headers a GET and a POST carry (room for one more, which a transport may add).
 #[derive(Debug)]
 struct Headers {
     get: http::HeaderMap,
     post: http::HeaderMap,
 }
 
-impl Default for Headers {
-    fn default() -> Self {
-        let mut get = http::HeaderMap::with_capacity(3);
+impl Headers {
+    /// The headers of requests to `base_url`, with its Host (transports keep a Host header
+    /// that is there: hyper-util and ureq would otherwise format one for each request).
+    fn new(base_url: &str) -> Headers {
+        let mut get = http::HeaderMap::with_capacity(4);
+        if let Some(host) = host_header(base_url) {
+            get.insert(HOST, host);
+        }
         get.insert(ACCEPT, HeaderValue::from_static("application/json"));
         get.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         let mut post = get.clone();
         post.insert(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE));
         Headers { get, post }
     }
+}
+
+/// The Host header for requests to `base_url`: its host, and its port unless that is the
+/// scheme's default. `None` when the URL has no host.
+fn host_header(base_url: &str) -> Option<HeaderValue> {
+    let uri: http::Uri = base_url.parse().ok()?;
+    let host = uri.host()?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    };
+    let value = match uri.port_u16() {
+        Some(port) if Some(port) != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
 }
 
 impl Client {
@@ -70,7 +92,7 @@ impl Client {
             credentials,
             algorithm: SignatureAlgorithm::Md5,
             uris: Default::default(),
-            headers: Default::default(),
+            headers: std::sync::Arc::new(Headers::new(DEFAULT_BASE_URL)),
         }
     }
 
@@ -79,6 +101,7 @@ impl Client {
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ValidationError> {
         self.base_url = check_base_url(url)?;
         self.uris = Default::default();
+        self.headers = std::sync::Arc::new(Headers::new(&self.base_url));
         Ok(self)
     }
 
@@ -239,4 +262,78 @@ pub fn check_base_url(url: &str) -> Result<String, ValidationError> {
         return Err(ValidationError::new("baseUrl", "must not have a query"));
     }
     Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::timestamp::GetServerTime;
+    use crate::{Recipients, SendTemplate, TemplateId};
+
+    fn host_of(base_url: &str) -> Option<String> {
+        let client = Client::new(Credentials::new("u", "k").unwrap())
+            .with_base_url(base_url)
+            .unwrap();
+        let req = client.prepare(&GetServerTime, Timestamp(1)).unwrap();
+        assert!(req.headers().get_all(HOST).iter().count() <= 1);
+        req.headers()
+            .get(HOST)
+            .map(|h| h.to_str().unwrap().to_owned())
+    }
+
+    #[test]
+    fn the_host_header_is_the_authority_without_a_default_port() {
+        assert_eq!(
+            host_of("https://api.sendcloud.net/smsapi").as_deref(),
+            Some("api.sendcloud.net")
+        );
+        assert_eq!(
+            host_of("https://api.sendcloud.net:443/smsapi").as_deref(),
+            Some("api.sendcloud.net")
+        );
+        assert_eq!(
+            host_of("https://api.sendcloud.net:8443/x").as_deref(),
+            Some("api.sendcloud.net:8443")
+        );
+        assert_eq!(
+            host_of("http://127.0.0.1:18025/smsapi").as_deref(),
+            Some("127.0.0.1:18025")
+        );
+        assert_eq!(
+            host_of("http://127.0.0.1:80/").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            host_of("http://[::1]:8080/smsapi").as_deref(),
+            Some("[::1]:8080")
+        );
+        let default = Client::new(Credentials::new("u", "k").unwrap());
+        let req = default.prepare(&GetServerTime, Timestamp(1)).unwrap();
+        assert_eq!(req.headers()[HOST], "api.sendcloud.net");
+    }
+
+    #[test]
+    fn every_request_carries_the_same_headers() {
+        let client = Client::new(Credentials::new("u", "k").unwrap())
+            .with_base_url("http://sandbox.local/smsapi")
+            .unwrap();
+        let send = SendTemplate::new(
+            TemplateId::new(1).unwrap(),
+            Recipients::parse("13800000000").unwrap(),
+        );
+        let post = client.prepare(&send, Timestamp(1)).unwrap();
+        let get = client.prepare(&GetServerTime, Timestamp(1)).unwrap();
+        let names = |r: &http::Request<Vec<u8>>| {
+            let mut v: Vec<String> = r.headers().keys().map(|k| k.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            names(&post),
+            ["accept", "content-type", "host", "user-agent"]
+        );
+        assert_eq!(names(&get), ["accept", "host", "user-agent"]);
+        assert_eq!(post.headers()[CONTENT_TYPE], FORM_CONTENT_TYPE);
+        assert_eq!(post.headers()[USER_AGENT], USER_AGENT_VALUE);
+    }
 }
