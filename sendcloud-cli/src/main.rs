@@ -1,5 +1,7 @@
 //! `sendcloud`: send SMS, voice and code messages through SendCloud from the command line,
 //! or through a sandbox on this machine when no credentials are set.
+// The argument docs are the --help text, where a bare URL reads best.
+#![allow(rustdoc::bare_urls)]
 
 mod beyond;
 mod bulk;

@@ -33,7 +33,7 @@
 //! `GET /smsapi/timestamp/get` (each also without the `/smsapi` prefix), plus
 //! `GET /outbox` (the HTML page of [`Sandbox::outbox_html`]) and `GET /outbox.json`
 //! ([`Sandbox::outbox_json`]). The calls beyond sending (`status/query`, `template/*`,
-//! `sign/*`, `label/*`, `data/*`) are described in [`manage`] and [`reports`].
+//! `sign/*`, `label/*`, `data/*`) are handled by the private modules `manage` and `reports`.
 //! Parameters come from the form-encoded body and the query
 //! string (the body wins). Another path is HTTP 404, another method HTTP 405; every API
 //! outcome is HTTP 200 with `{"result","statusCode","message","info"}`.
