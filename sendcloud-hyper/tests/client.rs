@@ -404,8 +404,9 @@ fn traces_mask_phones_and_never_show_secrets() {
     assert!(!logs.contains("sandbox-key"), "never the key: {logs}");
 }
 
-/// What goes on the wire: one Host header (made once by the client, not by hyper-util
-/// per request), the user agent and the Accept header.
+/// What goes on the wire: exactly one Host header with the right value, the user agent
+/// and the Accept header. The client's prepared requests carry the Host themselves (so
+/// hyper-util does not format one per request), and no second one is added.
 #[tokio::test]
 async fn the_request_head_on_the_wire() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -433,6 +434,11 @@ async fn the_request_head_on_the_wire() {
         .base_url(format!("http://127.0.0.1:{port}/smsapi"))
         .build()
         .unwrap();
+    let prepared = c.core().prepare(&GetServerTime, Timestamp(0)).unwrap();
+    assert_eq!(
+        prepared.headers()["host"],
+        format!("127.0.0.1:{port}").as_str()
+    );
     let t = c.server_time().await.unwrap();
     assert_eq!(t.0, Timestamp(1_700_000_000_000));
     let head = server.await.unwrap();

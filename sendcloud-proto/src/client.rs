@@ -42,6 +42,8 @@ pub struct Client {
     uris: std::sync::Arc<std::sync::RwLock<Vec<(&'static str, http::Uri)>>>,
     /// The headers of every request, built once.
     headers: std::sync::Arc<Headers>,
+    /// Whether requests carry their Host header (see [`Client::with_host_header`]).
+    host_header: bool,
 }
 
 /// The headers a GET and a POST carry (room for one more, which a transport may add).
@@ -52,11 +54,10 @@ struct Headers {
 }
 
 impl Headers {
-    /// The headers of requests to `base_url`, with its Host (transports keep a Host header
-    /// that is there: hyper-util and ureq would otherwise format one for each request).
-    fn new(base_url: &str) -> Headers {
+    /// The headers of requests to `base_url`, with its Host when `with_host` is set.
+    fn new(base_url: &str, with_host: bool) -> Headers {
         let mut get = http::HeaderMap::with_capacity(4);
-        if let Some(host) = host_header(base_url) {
+        if let Some(host) = host_header(base_url).filter(|_| with_host) {
             get.insert(HOST, host);
         }
         get.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -92,7 +93,8 @@ impl Client {
             credentials,
             algorithm: SignatureAlgorithm::Md5,
             uris: Default::default(),
-            headers: std::sync::Arc::new(Headers::new(DEFAULT_BASE_URL)),
+            headers: std::sync::Arc::new(Headers::new(DEFAULT_BASE_URL, false)),
+            host_header: false,
         }
     }
 
@@ -101,8 +103,18 @@ impl Client {
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ValidationError> {
         self.base_url = check_base_url(url)?;
         self.uris = Default::default();
-        self.headers = std::sync::Arc::new(Headers::new(&self.base_url));
+        self.headers = std::sync::Arc::new(Headers::new(&self.base_url, self.host_header));
         Ok(self)
+    }
+
+    /// Whether prepared requests carry their `Host` header (off by default). The transports
+    /// of this workspace turn it on: hyper-util and ureq keep a Host header that is there
+    /// rather than format one for every request. Leave it off when the HTTP client you
+    /// send through adds its own Host, so that a request never carries two.
+    pub fn with_host_header(mut self, on: bool) -> Self {
+        self.host_header = on;
+        self.headers = std::sync::Arc::new(Headers::new(&self.base_url, on));
+        self
     }
 
     /// Chooses the signature algorithm.
@@ -272,6 +284,7 @@ mod tests {
 
     fn host_of(base_url: &str) -> Option<String> {
         let client = Client::new(Credentials::new("u", "k").unwrap())
+            .with_host_header(true)
             .with_base_url(base_url)
             .unwrap();
         let req = client.prepare(&GetServerTime, Timestamp(1)).unwrap();
@@ -307,14 +320,25 @@ mod tests {
             host_of("http://[::1]:8080/smsapi").as_deref(),
             Some("[::1]:8080")
         );
-        let default = Client::new(Credentials::new("u", "k").unwrap());
+        let default = Client::new(Credentials::new("u", "k").unwrap()).with_host_header(true);
         let req = default.prepare(&GetServerTime, Timestamp(1)).unwrap();
         assert_eq!(req.headers()[HOST], "api.sendcloud.net");
+        // Off by default, and off again when turned off.
+        let plain = Client::new(Credentials::new("u", "k").unwrap());
+        let req = plain.prepare(&GetServerTime, Timestamp(1)).unwrap();
+        assert!(req.headers().get(HOST).is_none());
+        let off = default
+            .with_host_header(false)
+            .with_base_url("http://h:1/")
+            .unwrap();
+        let req = off.prepare(&GetServerTime, Timestamp(1)).unwrap();
+        assert!(req.headers().get(HOST).is_none());
     }
 
     #[test]
     fn every_request_carries_the_same_headers() {
         let client = Client::new(Credentials::new("u", "k").unwrap())
+            .with_host_header(true)
             .with_base_url("http://sandbox.local/smsapi")
             .unwrap();
         let send = SendTemplate::new(

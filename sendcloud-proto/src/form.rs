@@ -9,8 +9,9 @@ use crate::sign::{sign_sorted_into, SignatureAlgorithm, SIGNATURE_PARAM};
 /// The parameters of one request, kept sorted by name (ascending bytes), each name once.
 ///
 /// Values may borrow from what they were built from (`'a`): preparing a request copies a
-/// value only when it is sent, not when it is collected. Numbers and signatures are held
-/// inline, so a typical send allocates nothing for its parameters but the phone list.
+/// value only when it is sent, not when it is collected. Numbers are held inline, so a
+/// typical send allocates for its parameters only the `vars` JSON (the phone list, the
+/// user and the ids are borrowed).
 ///
 /// ```
 /// use sendcloud_proto::Form;
@@ -34,8 +35,7 @@ enum Value<'a> {
     Inline(Inline),
 }
 
-/// Up to [`Inline::CAP`] bytes of ASCII letters and digits, without an allocation:
-/// numbers and hex signatures. Such a value never needs escaping.
+/// The decimal digits of a `u64`, without an allocation. They never need escaping.
 #[derive(Clone, Copy)]
 struct Inline {
     len: u8,
@@ -139,16 +139,16 @@ impl<'a> Form<'a> {
         self.put(name.into(), Value::Inline(Inline::from_u64(value)));
     }
 
-    /// Sets `name` to a list that the caller knows holds only ASCII digits and commas
-    /// (a [`crate::Recipients`] list), so that encoding copies it without checking it.
-    /// Anything else is stored as [`Form::set`] stores it.
+    /// Sets `name` to a list that holds only ASCII digits and commas, so that encoding
+    /// copies it without checking it. The caller guarantees it: the only one is a
+    /// [`crate::Recipients`] list, whose numbers [`crate::Phone::parse`] keeps to digits
+    /// (checked again in debug builds).
     pub(crate) fn set_digits(&mut self, name: &'static str, value: &'a str) {
-        let value = if cfg!(debug_assertions) && !digits_and_commas(value.as_bytes()) {
-            Value::Text(Cow::Borrowed(value))
-        } else {
-            Value::Digits(value)
-        };
-        self.put(Cow::Borrowed(name), value);
+        debug_assert!(
+            digits_and_commas(value.as_bytes()),
+            "set_digits given {value:?}"
+        );
+        self.put(Cow::Borrowed(name), Value::Digits(value));
     }
 
     /// The value of `name`, if set.

@@ -278,7 +278,10 @@ impl ClientSettings {
     pub fn core_client(&self) -> Result<crate::client::Client, ClientError> {
         let credentials =
             crate::credentials::Credentials::new(self.sms_user.clone(), self.sms_key.expose())?;
+        // Both transports keep a Host header the request has (and would otherwise format
+        // one per request).
         let core = crate::client::Client::new(credentials)
+            .with_host_header(true)
             .with_base_url(&self.base_url)?
             .with_algorithm(self.algorithm);
         check_scheme(core.base_url(), self.allow_plain_http)?;

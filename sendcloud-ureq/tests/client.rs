@@ -304,3 +304,54 @@ fn settings_never_show_the_key_or_the_proxy_password() {
     let client = builder.proxy(None).build().unwrap();
     assert!(!format!("{client:?}").contains("the-sms-key"));
 }
+
+/// What goes on the wire: exactly one Host header (the prepared request's; ureq adds none
+/// of its own), the user agent and the Accept header.
+#[test]
+fn the_request_head_on_the_wire() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).unwrap();
+            assert!(n > 0, "the client closed before a whole head");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let body =
+            r#"{"result":true,"statusCode":200,"message":"ok","info":{"timestamp":1700000000000}}"#;
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(answer.as_bytes()).unwrap();
+        String::from_utf8(head).unwrap().to_ascii_lowercase()
+    });
+    let c = Client::builder("sandbox-user", "sandbox-key")
+        .base_url(format!("http://127.0.0.1:{port}/smsapi"))
+        .build()
+        .unwrap();
+    assert_eq!(c.server_time().unwrap().0, Timestamp(1_700_000_000_000));
+    let head = server.join().unwrap();
+    assert!(
+        head.starts_with("get /smsapi/timestamp/get http/1.1\r\n"),
+        "{head}"
+    );
+    let lines: Vec<&str> = head.lines().collect();
+    let hosts: Vec<&&str> = lines.iter().filter(|l| l.starts_with("host:")).collect();
+    assert_eq!(
+        hosts,
+        [&format!("host: 127.0.0.1:{port}").as_str()],
+        "{head}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("user-agent: sendcloud-rs/")),
+        "{head}"
+    );
+    assert!(lines.contains(&"accept: application/json"), "{head}");
+}
