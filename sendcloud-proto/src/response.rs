@@ -427,32 +427,27 @@ pub fn compare_fast_path(body: &[u8]) -> Result<FastPathUse, String> {
         infos.push(text);
     }
     for info in infos {
-        if let Some(fast) = send_info_fast(info) {
-            used.info = true;
-            match parse_info::<SendInfo>(info) {
-                Ok(reference) if reference == fast => {}
-                other => {
-                    return Err(format!(
-                        "send info {info:?}: fast {fast:?}, serde {:?}",
-                        other.map_err(|e| e.to_string())
-                    ))
-                }
-            }
-        }
-        if let Some(fast) = time_info_fast(info) {
-            used.time_info = true;
-            match parse_info::<TimeInfo>(info) {
-                Ok(reference) if reference == fast => {}
-                other => {
-                    return Err(format!(
-                        "time info {info:?}: fast {fast:?}, serde {:?}",
-                        other.map_err(|e| e.to_string())
-                    ))
-                }
-            }
-        }
+        used.info |= compare_info("send info", info, send_info_fast)?;
+        used.time_info |= compare_info("time info", info, time_info_fast)?;
     }
     Ok(used)
+}
+
+/// Whether `fast` answered for `info`; an error when it answered otherwise than serde.
+fn compare_info<T>(what: &str, info: &str, fast: fn(&str) -> Option<T>) -> Result<bool, String>
+where
+    T: for<'de> Deserialize<'de> + Default + PartialEq + fmt::Debug,
+{
+    let Some(fast) = fast(info) else {
+        return Ok(false);
+    };
+    match parse_info::<T>(info) {
+        Ok(reference) if reference == fast => Ok(true),
+        other => Err(format!(
+            "{what} {info:?}: fast {fast:?}, serde {:?}",
+            other.map_err(|e| e.to_string())
+        )),
+    }
 }
 
 /// The server's clock, from `timestamp/get`.
