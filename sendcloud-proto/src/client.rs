@@ -1,12 +1,14 @@
 //! The sans-IO client: typed request + now → signed `http::Request`; `http::Response` →
 //! typed outcome.
 
+use std::borrow::Cow;
+
 use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, USER_AGENT};
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
-use crate::form::Form;
+use crate::form::{Form, Inline, Value};
 use crate::response::decode_response;
 use crate::sign::{SignatureAlgorithm, SIGNATURE_PARAM};
 use crate::values::Timestamp;
@@ -148,7 +150,7 @@ impl Client {
         let mut form = self.signed_params(endpoint, now);
         if E::SIGNED {
             let mut hex = [0u8; 64];
-            let n = form.signature_into(self.algorithm, self.credentials.sms_key(), &mut hex);
+            let n = form.signature_into(self.algorithm, self.credentials.sms_key(), &[], &mut hex);
             form.set(
                 SIGNATURE_PARAM,
                 String::from_utf8_lossy(&hex[..n]).into_owned(),
@@ -176,12 +178,26 @@ impl Client {
         endpoint: &E,
         now: Timestamp,
     ) -> Result<http::Request<Vec<u8>>, Error> {
-        // The signature goes straight into the body, in its place by name.
-        let form = self.signed_params(endpoint, now);
-        let mut hex = [0u8; 64];
+        // The endpoint's parameters go in a form; what the client adds (the user, the time
+        // and the signature) is merged in by name as the form is signed and encoded, so
+        // nothing is inserted in the middle of it.
+        let mut form = Form::with_capacity(8);
+        endpoint.params(&mut form);
         let body = if E::SIGNED {
-            let n = form.signature_into(self.algorithm, self.credentials.sms_key(), &mut hex);
-            form.encode_bytes_with(Some((SIGNATURE_PARAM, &hex[..n])))
+            form.signed_body(
+                self.algorithm,
+                self.credentials.sms_key(),
+                &[
+                    (
+                        "smsUser",
+                        Value::Text(Cow::Borrowed(self.credentials.sms_user())),
+                    ),
+                    (
+                        "timestamp",
+                        Value::Inline(Inline::from_u64(now.as_millis())),
+                    ),
+                ],
+            )
         } else {
             form.encode_bytes()
         };

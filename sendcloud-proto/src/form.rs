@@ -1,16 +1,20 @@
 //! Request parameters: kept sorted by name, signed raw, sent url-encoded.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::fmt;
 
+use crate::chunked::Chunked;
 use crate::credentials::Secret;
-use crate::sign::{sign_sorted_into, SignatureAlgorithm, SIGNATURE_PARAM};
+use crate::sign::{
+    sign_sorted_into, Digest, Md5, Sha256, SignatureAlgorithm, Signer, SIGNATURE_PARAM,
+};
 
 /// The parameters of one request, kept sorted by name (ascending bytes), each name once.
 ///
 /// Values may borrow from what they were built from (`'a`): preparing a request copies a
 /// value only when it is sent, not when it is collected. Numbers are held inline, so a
-/// typical send allocates for its parameters only the `vars` JSON (the phone list, the
+/// typical send allocates nothing for its parameters (the phone list, the `vars` JSON, the
 /// user and the ids are borrowed).
 ///
 /// ```
@@ -26,72 +30,160 @@ pub struct Form<'a> {
     pairs: Vec<(Cow<'static, str>, Value<'a>)>,
 }
 
-/// A parameter value: text (borrowed or owned), or short ASCII kept inline.
+/// A parameter value: text (borrowed or owned), text that is sent as it is, text with its
+/// encoding made in advance, or the digits of a number kept inline.
 #[derive(Clone)]
-enum Value<'a> {
+pub(crate) enum Value<'a> {
     Text(Cow<'a, str>),
-    /// Text known to be only ASCII digits and commas (a phone list): sent as it is.
-    Digits(&'a str),
+    /// Only bytes the encoder leaves unchanged (the digits and commas of a phone list, the
+    /// hex of a signature): signed and sent as they are. ASCII, so always UTF-8.
+    Plain(&'a [u8]),
+    /// Text whose url-encoding was made when it was built (the `vars` JSON): signed as
+    /// `raw`, sent as `encoded`.
+    Encoded {
+        raw: &'a str,
+        encoded: &'a str,
+    },
     Inline(Inline),
 }
 
 /// The decimal digits of a `u64`, without an allocation. They never need escaping.
 #[derive(Clone, Copy)]
-struct Inline {
-    len: u8,
+pub(crate) struct Inline {
+    /// Where the digits start in `buf`: they are written from its end.
+    start: u8,
     buf: [u8; Inline::CAP],
 }
 
 impl Inline {
-    /// Enough for any `u64`; keeps a parameter small (signatures are text).
-    const CAP: usize = 22;
+    /// Enough for any `u64` (20 digits).
+    const CAP: usize = 20;
 
-    fn from_u64(n: u64) -> Inline {
-        let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    pub(crate) fn from_u64(n: u64) -> Inline {
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                    2021222324252627282930313233343536373839\
+                                    4041424344454647484950515253545556575859\
+                                    6061626364656667686970717273747576777879\
+                                    8081828384858687888990919293949596979899";
         let mut buf = [0u8; Inline::CAP];
+        let mut at = Inline::CAP;
         let mut rest = n;
-        for d in buf[..len].iter_mut().rev() {
-            *d = b'0' + (rest % 10) as u8;
-            rest /= 10;
+        // Two digits per division: a 13-digit millisecond timestamp takes 7 steps.
+        while rest >= 100 {
+            let pair = usize::from((rest % 100) as u8) * 2;
+            rest /= 100;
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if rest >= 10 {
+            let pair = usize::from(rest as u8) * 2;
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            at -= 1;
+            buf[at] = b'0' + rest as u8;
         }
         Inline {
-            len: len as u8,
+            start: at as u8,
             buf,
         }
     }
 
     fn as_bytes(&self) -> &[u8] {
-        &self.buf[..usize::from(self.len)]
+        &self.buf[usize::from(self.start)..]
     }
+}
 
-    fn as_str(&self) -> &str {
-        // Only ASCII is ever stored, so this cannot fail.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
-    }
+/// ASCII bytes as text (they always are; anything else would read as empty).
+fn ascii_str(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 impl Value<'_> {
     fn as_str(&self) -> &str {
         match self {
             Value::Text(t) => t,
-            Value::Digits(d) => d,
-            Value::Inline(i) => i.as_str(),
+            Value::Plain(p) => ascii_str(p),
+            Value::Encoded { raw, .. } => raw,
+            Value::Inline(i) => ascii_str(i.as_bytes()),
         }
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The bytes that are signed.
+    fn raw_bytes(&self) -> &[u8] {
         match self {
             Value::Text(t) => t.as_bytes(),
-            Value::Digits(d) => d.as_bytes(),
+            Value::Plain(p) => p,
+            Value::Encoded { raw, .. } => raw.as_bytes(),
             Value::Inline(i) => i.as_bytes(),
+        }
+    }
+
+    /// At least how many bytes it takes in a body.
+    fn min_encoded_len(&self) -> usize {
+        match self {
+            Value::Encoded { encoded, .. } => encoded.len(),
+            other => other.raw_bytes().len(),
         }
     }
 
     fn into_owned(self) -> Value<'static> {
         match self {
             Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
-            Value::Digits(d) => Value::Text(Cow::Owned(d.to_owned())),
             Value::Inline(i) => Value::Inline(i),
+            other => Value::Text(Cow::Owned(other.as_str().to_owned())),
+        }
+    }
+}
+
+/// Byte order of names, deciding on the first byte when it differs (most names do)
+/// without a call to `memcmp`.
+#[inline]
+fn cmp_names(a: &[u8], b: &[u8]) -> Ordering {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
+/// Parameters a client adds to an endpoint's own, sorted by name, with names that need no
+/// escaping. Where the form has a parameter of the same name, the extra one is used.
+pub(crate) type Extras<'e> = [(&'static str, Value<'e>)];
+
+/// The pairs of a form and its extras, merged in name order: name, value, and whether the
+/// name is known to need no escaping.
+struct Merged<'s, 'a> {
+    pairs: &'s [(Cow<'static, str>, Value<'a>)],
+    extras: &'s Extras<'s>,
+}
+
+impl<'s, 'a> Iterator for Merged<'s, 'a> {
+    type Item = (&'s [u8], &'s Value<'s>, bool);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        let take_pair = match (self.pairs.first(), self.extras.first()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((k, _)), Some((name, _))) => match cmp_names(name.as_bytes(), k.as_bytes()) {
+                Ordering::Less => false,
+                Ordering::Greater => true,
+                Ordering::Equal => {
+                    // The extra replaces the form's pair of its name.
+                    self.pairs = &self.pairs[1..];
+                    false
+                }
+            },
+        };
+        if take_pair {
+            let ((k, v), rest) = self.pairs.split_first()?;
+            self.pairs = rest;
+            Some((k.as_bytes(), v, false))
+        } else {
+            let ((name, v), rest) = self.extras.split_first()?;
+            self.extras = rest;
+            Some((name.as_bytes(), v, true))
         }
     }
 }
@@ -114,14 +206,14 @@ impl<'a> Form<'a> {
         if self
             .pairs
             .last()
-            .is_none_or(|(last, _)| last.as_bytes() < name.as_bytes())
+            .is_none_or(|(last, _)| cmp_names(last.as_bytes(), name.as_bytes()).is_lt())
         {
             self.pairs.push((name, value));
             return;
         }
         match self
             .pairs
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes()))
+            .binary_search_by(|(k, _)| cmp_names(k.as_bytes(), name.as_bytes()))
         {
             Ok(i) => self.pairs[i].1 = value,
             Err(i) => self.pairs.insert(i, (name, value)),
@@ -148,13 +240,27 @@ impl<'a> Form<'a> {
             digits_and_commas(value.as_bytes()),
             "set_digits given {value:?}"
         );
-        self.put(Cow::Borrowed(name), Value::Digits(value));
+        self.put(Cow::Borrowed(name), Value::Plain(value.as_bytes()));
+    }
+
+    /// Sets `name` to `raw`, sent as `encoded`, which must be what the encoder makes of
+    /// `raw` (checked in debug builds). For values built once and sent many times.
+    pub(crate) fn set_encoded(&mut self, name: &'static str, raw: &'a str, encoded: &'a str) {
+        debug_assert!(
+            {
+                let mut check = Vec::new();
+                push_urlencoded(&mut check, raw.as_bytes());
+                check == encoded.as_bytes()
+            },
+            "set_encoded given {encoded:?} for {raw:?}"
+        );
+        self.put(Cow::Borrowed(name), Value::Encoded { raw, encoded });
     }
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes()))
+            .binary_search_by(|(k, _)| cmp_names(k.as_bytes(), name.as_bytes()))
             .ok()
             .map(|i| self.pairs[i].1.as_str())
     }
@@ -162,7 +268,7 @@ impl<'a> Form<'a> {
     /// Removes `name` and returns its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
         self.pairs
-            .binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes()))
+            .binary_search_by(|(k, _)| cmp_names(k.as_bytes(), name.as_bytes()))
             .ok()
             .map(|i| match self.pairs.remove(i).1 {
                 Value::Text(t) => t.into_owned(),
@@ -196,30 +302,45 @@ impl<'a> Form<'a> {
         }
     }
 
-    /// The parameters as bytes, sorted by name.
-    fn iter_bytes(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.pairs.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+    /// The pairs with `extras` merged in, in name order.
+    fn merged<'s>(&'s self, extras: &'s Extras<'s>) -> Merged<'s, 'a> {
+        debug_assert!(
+            extras
+                .windows(2)
+                .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+                && extras
+                    .iter()
+                    .all(|(n, _)| n.bytes().all(|b| UNCHANGED[usize::from(b)])),
+            "extras must be sorted, with plain names"
+        );
+        Merged {
+            pairs: &self.pairs,
+            extras,
+        }
     }
 
     /// The signature of these parameters (all but `signature`) under `key`.
     pub fn signature(&self, alg: SignatureAlgorithm, key: &Secret) -> String {
         let mut hex = [0u8; 64];
-        let n = self.signature_into(alg, key, &mut hex);
-        String::from_utf8_lossy(&hex[..n]).into_owned()
+        let n = self.signature_into(alg, key, &[], &mut hex);
+        ascii_str(&hex[..n]).to_owned()
     }
 
-    /// Signs into `out` (lowercase hex) and returns how many bytes it wrote.
+    /// Signs these parameters with `extras` merged in (all but `signature`) into `out`
+    /// (lowercase hex) and returns how many bytes it wrote.
     pub(crate) fn signature_into(
         &self,
         alg: SignatureAlgorithm,
         key: &Secret,
+        extras: &Extras<'_>,
         out: &mut [u8; 64],
     ) -> usize {
         sign_sorted_into(
             alg,
             key,
-            self.iter_bytes()
-                .filter(|(k, _)| *k != SIGNATURE_PARAM.as_bytes()),
+            self.merged(extras)
+                .filter(|(k, _, _)| *k != SIGNATURE_PARAM.as_bytes())
+                .map(|(k, v, _)| (k, v.raw_bytes())),
             out,
         )
     }
@@ -231,64 +352,126 @@ impl<'a> Form<'a> {
 
     /// The same body as bytes, ready to send.
     pub fn encode_bytes(&self) -> Vec<u8> {
-        self.encode_bytes_with(None)
+        self.encode_bytes_with(&[])
     }
 
-    /// The body with one more parameter, `extra`, put in its place by name (what
-    /// `prepare` uses for the signature, so that it is never stored in the form). When the
-    /// form has a parameter of the same name, `extra` replaces it.
-    pub(crate) fn encode_bytes_with(&self, extra: Option<(&str, &[u8])>) -> Vec<u8> {
-        let cap = self
-            .iter_bytes()
-            .map(|(k, v)| k.len() + v.len() + 2)
-            .sum::<usize>()
-            + extra.map_or(0, |(k, v)| k.len() + v.len() + 2);
-        let mut out = Vec::with_capacity(cap + cap / 2);
-        let mut extra = extra;
-        for (k, v) in &self.pairs {
-            if let Some((name, value)) = extra {
-                if name.as_bytes() <= k.as_bytes() {
-                    push_pair(&mut out, name.as_bytes(), value);
-                    extra = None;
-                    if name == k {
-                        continue;
-                    }
-                }
-            }
-            match v {
-                // Letters, digits and commas only: nothing to escape.
-                Value::Inline(_) | Value::Digits(_) => {
-                    push_name(&mut out, k.as_bytes());
-                    out.extend_from_slice(v.as_bytes());
-                }
-                Value::Text(t) => push_pair(&mut out, k.as_bytes(), t.as_bytes()),
-            }
+    /// The body with `extras` merged in, each in its place by name. An extra replaces the
+    /// form's parameter of the same name.
+    pub(crate) fn encode_bytes_with(&self, extras: &Extras<'_>) -> Vec<u8> {
+        let mut body = Body::new(self.body_capacity(extras, 0));
+        for (k, v, plain_name) in self.merged(extras) {
+            body.pair(k, v, plain_name);
         }
-        if let Some((name, value)) = extra {
-            push_pair(&mut out, name.as_bytes(), value);
+        body.finish()
+    }
+
+    /// The signed body of a request: these parameters with `extras` merged in (what the
+    /// client adds: the user and the time), then `signature`, the signature of all of them
+    /// (a `signature` the form has itself is left out).
+    ///
+    /// It is one pass: each pair is hashed raw and written url-encoded as it is read, so
+    /// the signature comes last in the body. The order of a form body's parameters
+    /// carries no meaning; the signature is over them sorted by name, as ever.
+    pub(crate) fn signed_body(
+        &self,
+        alg: SignatureAlgorithm,
+        key: &Secret,
+        extras: &Extras<'_>,
+    ) -> Vec<u8> {
+        match alg {
+            SignatureAlgorithm::Md5 => self.signed_body_with::<Md5>(key, extras),
+            SignatureAlgorithm::Sha256 => self.signed_body_with::<Sha256>(key, extras),
         }
-        out
+    }
+
+    fn signed_body_with<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Vec<u8> {
+        let signature_len = <D as Digest>::output_size() * 2;
+        let mut body =
+            Body::new(self.body_capacity(extras, SIGNATURE_PARAM.len() + signature_len + 2));
+        let mut signer = Signer::<D>::new(key);
+        for (k, v, plain_name) in self.merged(extras) {
+            if is_signature(k) {
+                continue;
+            }
+            signer.pair(k, v.raw_bytes());
+            body.pair(k, v, plain_name);
+        }
+        let mut hex = [0u8; 64];
+        let n = signer.finish_hex(&mut hex);
+        body.pair(SIGNATURE_PARAM.as_bytes(), &Value::Plain(&hex[..n]), true);
+        body.finish()
+    }
+
+    /// Room for the body of these parameters, `extras` and `more` bytes, with some for
+    /// escapes, so that a short text value does not grow the body.
+    fn body_capacity(&self, extras: &Extras<'_>, more: usize) -> usize {
+        let len = |k: &str, v: &Value<'_>| k.len() + v.min_encoded_len() + 2;
+        let cap = self.pairs.iter().map(|(k, v)| len(k, v)).sum::<usize>()
+            + extras.iter().map(|(k, v)| len(k, v)).sum::<usize>()
+            + more;
+        cap + cap / 2
     }
 }
 
-/// Appends `&name=` (no `&` first), escaped.
-fn push_name(out: &mut Vec<u8>, name: &[u8]) {
-    if !out.is_empty() {
-        out.push(b'&');
-    }
-    push_urlencoded(out, name);
-    out.push(b'=');
+/// Whether a name is `signature`, deciding most names on their length or first byte.
+#[inline(always)]
+fn is_signature(name: &[u8]) -> bool {
+    name.len() == SIGNATURE_PARAM.len()
+        && name.first() == Some(&b's')
+        && name == SIGNATURE_PARAM.as_bytes()
 }
 
-/// Appends `&name=value`, escaped.
-fn push_pair(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    push_name(out, name);
-    if digits_and_commas(value) {
-        // Phone lists and numbers: nothing to escape, one copy.
-        out.extend_from_slice(value);
-    } else {
-        push_urlencoded(out, value);
+/// A request body being written: `name=value` pairs joined by `&`, url-encoded, through a
+/// buffer on the stack.
+struct Body {
+    out: Chunked<Vec<u8>, 128>,
+    first: bool,
+}
+
+impl Body {
+    fn new(capacity: usize) -> Body {
+        Body {
+            out: Chunked::new(Vec::with_capacity(capacity)),
+            first: true,
+        }
     }
+
+    #[inline(always)]
+    fn pair(&mut self, name: &[u8], value: &Value<'_>, plain_name: bool) {
+        let w = &mut self.out;
+        if !self.first {
+            w.push(b'&');
+        }
+        self.first = false;
+        // Names are nearly always letters: checking is cheaper than escaping.
+        if plain_name || name.iter().all(|&b| UNCHANGED[usize::from(b)]) {
+            w.extend(name);
+        } else {
+            w.extend_urlencoded(name);
+        }
+        w.push(b'=');
+        match value {
+            Value::Text(t) if digits_and_commas(t.as_bytes()) => {
+                // Numbers and number lists given as text: one copy.
+                w.extend(t.as_bytes());
+            }
+            Value::Text(t) => w.extend_urlencoded(t.as_bytes()),
+            Value::Plain(p) => w.extend(p),
+            Value::Encoded { encoded, .. } => w.extend(encoded.as_bytes()),
+            Value::Inline(n) => w.extend(n.as_bytes()),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.out.finish()
+    }
+}
+
+/// `s` url-encoded as a form body sends it (see [`push_urlencoded`]).
+pub(crate) fn urlencoded(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len() + s.len() / 2);
+    push_urlencoded(&mut out, s.as_bytes());
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Form<'static> {
@@ -337,7 +520,7 @@ const fn unchanged_table() -> [bool; 256] {
     t
 }
 
-static UNCHANGED: [bool; 256] = unchanged_table();
+pub(crate) static UNCHANGED: [bool; 256] = unchanged_table();
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Whether every byte of `s` is an ASCII digit or `,`, eight bytes at a time.
@@ -436,6 +619,13 @@ mod tests {
             push_urlencoded(&mut out, s.as_bytes());
             let out = String::from_utf8(out).unwrap();
             assert_eq!(out, reference(s).replace("%2C", ","), "{s:?}");
+            // The stack-buffered encoder that bodies are written with, at two buffer sizes.
+            let mut w = Chunked::<_, 8>::new(Vec::new());
+            w.extend_urlencoded(s.as_bytes());
+            assert_eq!(String::from_utf8(w.finish()).unwrap(), out, "{s:?}");
+            let mut w = Chunked::<_, 512>::new(Vec::new());
+            w.extend_urlencoded(s.as_bytes());
+            assert_eq!(String::from_utf8(w.finish()).unwrap(), out, "{s:?}");
             let decoded: Vec<(String, String)> =
                 form_urlencoded::parse(format!("k={out}").as_bytes())
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -467,7 +657,23 @@ mod tests {
 
     #[test]
     fn numbers_are_held_inline_and_read_back_as_text() {
-        for n in [0u64, 7, 10, 1_700_000_000_000, u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            9,
+            10,
+            11,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            12_345,
+            1_700_000_000_000,
+            10_000_000_000_000_000_000,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let mut f = Form::new();
             f.set_u64("n", n);
             assert_eq!(f.get("n"), Some(n.to_string().as_str()));
@@ -501,32 +707,76 @@ mod tests {
     }
 
     #[test]
-    fn an_extra_pair_is_encoded_in_its_place_by_name() {
+    fn extras_are_encoded_and_signed_in_their_place_by_name() {
         let mut f = Form::new();
         f.set("b", "2");
         f.set_u64("d", 4);
-        let with = |name: &str, value: &str| {
-            String::from_utf8(f.encode_bytes_with(Some((name, value.as_bytes())))).unwrap()
-        };
-        assert_eq!(with("a", "x y"), "a=x+y&b=2&d=4");
-        assert_eq!(with("c", "3"), "b=2&c=3&d=4");
-        assert_eq!(with("e", "5"), "b=2&d=4&e=5");
+        let text = |v: &'static str| Value::Text(Cow::Borrowed(v));
+        let with = |extras: &Extras<'_>| String::from_utf8(f.encode_bytes_with(extras)).unwrap();
+        assert_eq!(with(&[("a", text("x y"))]), "a=x+y&b=2&d=4");
+        assert_eq!(with(&[("c", text("3"))]), "b=2&c=3&d=4");
+        assert_eq!(with(&[("e", text("5"))]), "b=2&d=4&e=5");
         assert_eq!(
-            with("b", "new"),
+            with(&[("b", text("new"))]),
             "b=new&d=4",
             "the extra replaces a pair of its name"
         );
-        assert_eq!(with("d", "new"), "b=2&d=new");
+        assert_eq!(with(&[("d", text("new"))]), "b=2&d=new");
         assert_eq!(
-            String::from_utf8(Form::new().encode_bytes_with(Some(("s", b"1")))).unwrap(),
+            with(&[
+                ("a", text("1")),
+                ("c", Value::Plain(b"3")),
+                ("e", text("&"))
+            ]),
+            "a=1&b=2&c=3&d=4&e=%26"
+        );
+        assert_eq!(
+            String::from_utf8(Form::new().encode_bytes_with(&[("s", text("1"))])).unwrap(),
             "s=1"
         );
-        // The same as setting the pair and encoding.
-        for (name, value) in [("a", "x y"), ("c", "3"), ("e", "5"), ("b", "new")] {
+        // The same as setting the pairs, then encoding and signing.
+        let key = Secret::new("k");
+        let cases: [&[(&'static str, &'static str)]; 6] = [
+            &[("a", "x y")],
+            &[("c", "3")],
+            &[("e", "5")],
+            &[("b", "new")],
+            &[("a", "1"), ("b", "new"), ("c", "{\"x\":1}"), ("z", "")],
+            &[("signature", "ff"), ("smsUser", "u"), ("timestamp", "1")],
+        ];
+        for pairs in cases {
+            let extras: Vec<_> = pairs.iter().map(|(n, v)| (*n, text(v))).collect();
             let mut g = f.clone();
-            g.set(name.to_owned(), value);
-            assert_eq!(with(name, value), g.encode());
+            for (name, value) in pairs {
+                g.set(*name, *value);
+            }
+            assert_eq!(with(&extras), g.encode(), "{pairs:?}");
+            for alg in [SignatureAlgorithm::Md5, SignatureAlgorithm::Sha256] {
+                let mut hex = [0u8; 64];
+                let n = f.signature_into(alg, &key, &extras, &mut hex);
+                assert_eq!(ascii_str(&hex[..n]), g.signature(alg, &key), "{pairs:?}");
+            }
         }
+    }
+
+    #[test]
+    fn values_encoded_in_advance_are_signed_raw_and_sent_encoded() {
+        let raw = r#"{"%code%":"1 2&3"}"#;
+        let encoded = urlencoded(raw);
+        let mut f = Form::new();
+        f.set_encoded("vars", raw, &encoded);
+        let mut text = Form::new();
+        text.set("vars", raw);
+        assert_eq!(f.get("vars"), Some(raw));
+        assert_eq!(f.encode(), text.encode());
+        assert_eq!(f, text);
+        let key = Secret::new("k");
+        assert_eq!(
+            f.signature(SignatureAlgorithm::Md5, &key),
+            text.signature(SignatureAlgorithm::Md5, &key)
+        );
+        assert_eq!(f.clone().into_owned(), text);
+        assert_eq!(f.remove("vars").as_deref(), Some(raw));
     }
 
     #[test]

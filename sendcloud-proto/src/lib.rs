@@ -34,6 +34,7 @@
 
 pub mod api;
 pub mod batch;
+mod chunked;
 pub mod client;
 pub mod credentials;
 pub mod driver;

@@ -1,8 +1,9 @@
 //! Request signatures: `hex(HASH(KEY & k1=v1 & ... & KEY))` over the sorted raw parameters.
 
-use md5::{Digest, Md5};
-use sha2::Sha256;
+pub(crate) use md5::{Digest, Md5};
+pub(crate) use sha2::Sha256;
 
+use crate::chunked::{Chunked, Sink};
 use crate::credentials::Secret;
 
 /// The parameter that carries the signature; it is never signed itself.
@@ -33,36 +34,6 @@ impl SignatureAlgorithm {
             32 => Some(SignatureAlgorithm::Md5),
             64 => Some(SignatureAlgorithm::Sha256),
             _ => None,
-        }
-    }
-}
-
-enum Hasher {
-    Md5(Md5),
-    Sha256(Sha256),
-}
-
-impl Hasher {
-    fn new(alg: SignatureAlgorithm) -> Self {
-        match alg {
-            SignatureAlgorithm::Md5 => Hasher::Md5(Md5::new()),
-            SignatureAlgorithm::Sha256 => Hasher::Sha256(Sha256::new()),
-        }
-    }
-
-    #[inline]
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            Hasher::Md5(h) => h.update(bytes),
-            Hasher::Sha256(h) => h.update(bytes),
-        }
-    }
-
-    /// Writes the lowercase hex digest into `out` and returns its length (32 or 64).
-    fn finish_hex_into(self, out: &mut [u8; 64]) -> usize {
-        match self {
-            Hasher::Md5(h) => lower_hex(&h.finalize(), out),
-            Hasher::Sha256(h) => lower_hex(&h.finalize(), out),
         }
     }
 }
@@ -128,21 +99,75 @@ pub(crate) fn sign_sorted_into<'a, I>(
 where
     I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
 {
-    let mut h = Hasher::new(alg);
-    let key = key.expose().as_bytes();
-    h.update(key);
-    h.update(b"&");
-    for (i, (k, v)) in params.into_iter().enumerate() {
-        if i > 0 {
-            h.update(b"&");
-        }
-        h.update(k);
-        h.update(b"=");
-        h.update(v);
+    match alg {
+        SignatureAlgorithm::Md5 => sign_with::<Md5, I>(key, params, out),
+        SignatureAlgorithm::Sha256 => sign_with::<Sha256, I>(key, params, out),
     }
-    h.update(b"&");
-    h.update(key);
-    h.finish_hex_into(out)
+}
+
+fn sign_with<'a, D: Digest, I>(key: &Secret, params: I, out: &mut [u8; 64]) -> usize
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+{
+    let mut signer = Signer::<D>::new(key);
+    for (k, v) in params {
+        signer.pair(k, v);
+    }
+    signer.finish_hex(out)
+}
+
+/// A hash as the sink of a [`Chunked`] buffer.
+pub(crate) struct Hashing<D>(D);
+
+impl<D: Digest> Sink for Hashing<D> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+/// Hashes the canonical string `KEY&k1=v1&...&KEY` as its pieces are given, through a
+/// buffer on the stack (the string is never built in memory). Pairs must come sorted by
+/// name, without `signature`.
+pub(crate) struct Signer<'k, D: Digest> {
+    canonical: Chunked<Hashing<D>, 128>,
+    key: &'k [u8],
+    first: bool,
+}
+
+impl<'k, D: Digest> Signer<'k, D> {
+    pub(crate) fn new(key: &'k Secret) -> Self {
+        // The buffer is two whole blocks of either hash (64 bytes each).
+        let mut canonical = Chunked::new(Hashing(D::new()));
+        let key = key.expose().as_bytes();
+        canonical.extend(key);
+        canonical.push(b'&');
+        Signer {
+            canonical,
+            key,
+            first: true,
+        }
+    }
+
+    /// Adds the pair `name=value` (the raw value, not url-encoded).
+    #[inline(always)]
+    pub(crate) fn pair(&mut self, name: &[u8], value: &[u8]) {
+        if !self.first {
+            self.canonical.push(b'&');
+        }
+        self.first = false;
+        self.canonical.extend(name);
+        self.canonical.push(b'=');
+        self.canonical.extend(value);
+    }
+
+    /// Writes the lowercase hex signature into `out` and returns its length (32 or 64).
+    pub(crate) fn finish_hex(mut self, out: &mut [u8; 64]) -> usize {
+        self.canonical.push(b'&');
+        self.canonical.extend(self.key);
+        let Hashing(hash) = self.canonical.finish();
+        lower_hex(&hash.finalize(), out)
+    }
 }
 
 /// The canonical string that [`sign`] hashes, with the key replaced by `***`: what a user

@@ -1,6 +1,9 @@
 //! Template substitution variables.
 
 use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::form::urlencoded;
 
 use crate::error::ValidationError;
 
@@ -21,13 +24,26 @@ pub const MAX_VAR_CHARS: usize = 32;
 /// assert_eq!(v.to_json(), r#"{"%code%":"1234","%name%":"Lucy"}"#);
 /// assert_eq!(v.insert("url", "see http://x.io").unwrap_err().field, "vars");
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Vars(BTreeMap<String, String>);
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Vars {
+    map: BTreeMap<String, String>,
+    /// The JSON text of `map`, made when it changes: a send is prepared once per attempt
+    /// and once per batch of a bulk send, and its variables are the same every time.
+    json: String,
+    /// `json` url-encoded, as a request body carries it.
+    json_encoded: String,
+}
+
+impl fmt::Debug for Vars {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Vars").field(&self.map).finish()
+    }
+}
 
 impl Vars {
     /// No variables.
     pub fn new() -> Self {
-        Vars(BTreeMap::new())
+        Vars::default()
     }
 
     /// Adds a variable (replacing one of the same name).
@@ -39,7 +55,9 @@ impl Vars {
         let name = normalize_name(name)?;
         let value = value.into();
         check_value(name, &value)?;
-        self.0.insert(name.to_owned(), value);
+        self.map.insert(name.to_owned(), value);
+        self.json = self.render_json();
+        self.json_encoded = urlencoded(&self.json);
         Ok(self)
     }
 
@@ -88,29 +106,48 @@ impl Vars {
             .strip_prefix('%')
             .and_then(|n| n.strip_suffix('%'))
             .unwrap_or(name);
-        self.0.get(bare).map(String::as_str)
+        self.map.get(bare).map(String::as_str)
     }
 
     /// The variables by bare name, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// How many variables there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.map.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.map.is_empty()
     }
 
     /// The JSON text that is sent (and signed): `{"%name%":"value",...}`, `{}` when empty.
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(2 + self.0.len() * 24);
+        self.json().to_owned()
+    }
+
+    /// The same JSON text, borrowed: it is made when a variable is inserted.
+    pub fn json(&self) -> &str {
+        if self.map.is_empty() {
+            "{}"
+        } else {
+            &self.json
+        }
+    }
+
+    /// The JSON text url-encoded, as a request body carries it (empty when there are no
+    /// variables: they are not sent then).
+    pub(crate) fn json_encoded(&self) -> &str {
+        &self.json_encoded
+    }
+
+    fn render_json(&self) -> String {
+        let mut out = String::with_capacity(2 + self.map.len() * 24);
         out.push('{');
-        for (i, (k, v)) in self.0.iter().enumerate() {
+        for (i, (k, v)) in self.map.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
@@ -132,8 +169,8 @@ impl Vars {
             out.push_str(&rest[..start]);
             let after = &rest[start + 1..];
             match after.find('%') {
-                Some(end) if self.0.contains_key(&after[..end]) => {
-                    out.push_str(&self.0[&after[..end]]);
+                Some(end) if self.map.contains_key(&after[..end]) => {
+                    out.push_str(&self.map[&after[..end]]);
                     rest = &after[end + 1..];
                 }
                 _ => {

@@ -183,9 +183,10 @@ proptest! {
 
     #[test]
     fn prepared_send_carries_a_reference_signature(
-        key in "[ -~]{1,20}", user in "[a-zA-Z0-9_]{1,12}", tpl in 1u64..1_000_000,
+        key in "[ -~]{1,20}", user in "[a-zA-Z0-9_][a-zA-Z0-9_@. &+=%-]{0,11}", tpl in 1u64..1_000_000,
         phones in proptest::collection::btree_set("1[3-9][0-9]{9}", 1..50),
-        var in "[a-zA-Z0-9 &=%+,.!?]{0,32}", now in any::<u64>(), sha in any::<bool>(),
+        var in "[a-zA-Z0-9 &=%+,.!?]{0,32}", other in "[\"\\\\a-z 你好]{0,8}",
+        now in any::<u64>(), sha in any::<bool>(),
     ) {
         let alg = if sha { SignatureAlgorithm::Sha256 } else { SignatureAlgorithm::Md5 };
         let client = Client::new(Credentials::new(user.clone(), key.clone()).unwrap()).with_algorithm(alg);
@@ -193,8 +194,11 @@ proptest! {
         let mut vars = Vars::new();
         // A generated value may spell a link ("www."), which vars refuse.
         prop_assume!(vars.insert("v", var.clone()).is_ok());
+        prop_assume!(vars.insert("a_other", other.clone()).is_ok());
         let send = SendTemplate::new(TemplateId::new(tpl).unwrap(), recipients).with_vars(vars);
         let req = client.prepare(&send, Timestamp(now)).unwrap();
+        // What `prepare` sends is what `Client::form` describes.
+        prop_assert_eq!(Form::decode(req.body()), client.form(&send, Timestamp(now)));
         let body: Vec<(String, String)> = form_urlencoded::parse(req.body())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -208,5 +212,6 @@ proptest! {
         prop_assert_eq!(get("phone").unwrap(), phones.iter().cloned().collect::<Vec<_>>().join(","));
         let vars_json: serde_json::Value = serde_json::from_str(&get("vars").unwrap()).unwrap();
         prop_assert_eq!(vars_json["%v%"].as_str().unwrap(), var.as_str());
+        prop_assert_eq!(vars_json["%a_other%"].as_str().unwrap(), other.as_str());
     }
 }

@@ -150,7 +150,7 @@ impl Endpoint for SendTemplate {
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
         form.set_u64("templateId", self.template_id.get());
         if !self.vars.is_empty() {
-            form.set("vars", self.vars.to_json());
+            form.set_encoded("vars", self.vars.json(), self.vars.json_encoded());
         }
     }
 
