@@ -1,5 +1,6 @@
 //! The response envelope, decoded leniently, and the outcomes it carries.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -17,8 +18,8 @@ pub struct Envelope<'a> {
     pub result: bool,
     /// The `statusCode`.
     pub status: StatusCode,
-    /// The `message` (empty when missing).
-    pub message: String,
+    /// The `message` (empty when missing), borrowed from the body when it has no escapes.
+    pub message: Cow<'a, str>,
     /// The raw JSON text of `info` (`{}` when missing or null).
     pub info: &'a str,
 }
@@ -57,7 +58,7 @@ impl<'a> Envelope<'a> {
             .unwrap_or_default();
         Error::Api {
             status: self.status,
-            message: self.message,
+            message: self.message.into_owned(),
             rejected,
         }
     }
@@ -84,7 +85,7 @@ fn decode_serde(body: &[u8]) -> Result<Envelope<'_>, Error> {
     Ok(Envelope {
         result: raw.result.unwrap_or_else(|| status.is_success()),
         status,
-        message: raw.message.unwrap_or_default(),
+        message: Cow::Owned(raw.message.unwrap_or_default()),
         info,
     })
 }
@@ -274,7 +275,7 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
     Some(Envelope {
         result: result.flatten().unwrap_or_else(|| status.is_success()),
         status,
-        message: message.flatten().map(str::to_owned).unwrap_or_default(),
+        message: Cow::Borrowed(message.flatten().unwrap_or_default()),
         info: info.flatten().unwrap_or("{}"),
     })
 }
@@ -858,6 +859,22 @@ mod fast_path_tests {
         }
         assert!(decode_fast(b"{\"statusCode\":200,\"message\":\"\xff\"}").is_none());
         assert!(decode_fast(b"{\"statusCode\":200,\"x\":\"\xc3\"}").is_none());
+        // Invalid UTF-8 anywhere in a string, read or skipped, long or short, is declined.
+        for bad in [
+            &b"{\"statusCode\":200,\"message\":\"\xe8\xaf\xb7\xe6\xb1\x82\xe6\x88\x90\xe5\x8a\"}"[..],
+            b"{\"statusCode\":200,\"info\":{\"smsIds\":[\"abcdefgh\xffijklmnop\"]}}",
+            b"{\"statusCode\":200,\"info\":{\"a\":{\"b\":[\"\xc0\xaf\"]}}}",
+            b"{\"statusCode\":200,\"k\xe9y\":1}",
+            b"{\"statusCode\":200,\"x\":\"0123456789abcdef\xed\xa0\x80\"}",
+        ] {
+            assert!(decode_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+        }
+        // Valid UTF-8 in every place is read, or skipped, on the fast path.
+        let good = "{\"statusCode\":200,\"message\":\"请求成功 — ok\",\"名字\":\"値 ünïcødé 🎉\",\
+                    \"info\":{\"smsIds\":[\"é1\"],\"x\":[\"漢字漢字漢字\"]}}";
+        let env = decode_fast(good.as_bytes()).expect("fast path");
+        assert_eq!(env.message, "请求成功 — ok");
+        assert_eq!(send_info_fast(env.info).expect("info").sms_ids, ["é1"]);
         for info in [
             r#"{"successCount":"1"}"#,
             r#"{"successCount":1.0}"#,
