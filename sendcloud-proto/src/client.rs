@@ -1,14 +1,12 @@
 //! The sans-IO client: typed request + now → signed `http::Request`; `http::Response` →
 //! typed outcome.
 
-use std::borrow::Cow;
-
 use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, USER_AGENT};
 
 use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
-use crate::form::{Form, Inline, Value};
+use crate::form::{urlencoded, Form, Inline, Value};
 use crate::response::decode_response;
 use crate::sign::{SignatureAlgorithm, SIGNATURE_PARAM};
 use crate::values::Timestamp;
@@ -42,10 +40,15 @@ pub struct Client {
     /// Parsed URIs of the endpoints called so far (without a query), shared by clones:
     /// parsing the same URL again for every request is measurable in a load test.
     uris: std::sync::Arc<std::sync::RwLock<Vec<(&'static str, http::Uri)>>>,
+    /// The URIs of the sends and the server time, parsed with the base URL: read without
+    /// a lock.
+    hot_uris: std::sync::Arc<[(&'static str, http::Uri)]>,
     /// The headers of every request, built once.
     headers: std::sync::Arc<Headers>,
     /// Whether requests carry their Host header (see [`Client::with_host_header`]).
     host_header: bool,
+    /// The user url-encoded, as every signed body carries it.
+    user_encoded: std::sync::Arc<str>,
 }
 
 /// The headers a GET and a POST carry (room for one more, which a transport may add).
@@ -92,11 +95,13 @@ impl Client {
     pub fn new(credentials: Credentials) -> Self {
         Client {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            credentials,
             algorithm: SignatureAlgorithm::Md5,
             uris: Default::default(),
+            hot_uris: hot_uris(DEFAULT_BASE_URL),
             headers: std::sync::Arc::new(Headers::new(DEFAULT_BASE_URL, false)),
             host_header: false,
+            user_encoded: urlencoded(credentials.sms_user()).into(),
+            credentials,
         }
     }
 
@@ -105,6 +110,7 @@ impl Client {
     pub fn with_base_url(mut self, url: &str) -> Result<Self, ValidationError> {
         self.base_url = check_base_url(url)?;
         self.uris = Default::default();
+        self.hot_uris = hot_uris(&self.base_url);
         self.headers = std::sync::Arc::new(Headers::new(&self.base_url, self.host_header));
         Ok(self)
     }
@@ -162,7 +168,7 @@ impl Client {
     /// The parameters that are signed: the endpoint's, and `smsUser` and `timestamp` when
     /// the endpoint is signed.
     fn signed_params<'a, E: Endpoint>(&'a self, endpoint: &'a E, now: Timestamp) -> Form<'a> {
-        let mut form = Form::with_capacity(if E::SIGNED { 10 } else { 2 });
+        let mut form = Form::new();
         endpoint.params(&mut form);
         if E::SIGNED {
             form.set("smsUser", self.credentials.sms_user());
@@ -181,7 +187,7 @@ impl Client {
         // The endpoint's parameters go in a form; what the client adds (the user, the time
         // and the signature) is merged in by name as the form is signed and encoded, so
         // nothing is inserted in the middle of it.
-        let mut form = Form::with_capacity(8);
+        let mut form = Form::new();
         endpoint.params(&mut form);
         let body = if E::SIGNED {
             form.signed_body(
@@ -190,7 +196,10 @@ impl Client {
                 &[
                     (
                         "smsUser",
-                        Value::Text(Cow::Borrowed(self.credentials.sms_user())),
+                        Value::Encoded {
+                            raw: self.credentials.sms_user(),
+                            encoded: &self.user_encoded,
+                        },
                     ),
                     (
                         "timestamp",
@@ -228,6 +237,9 @@ impl Client {
 
     /// The parsed URI of `path` below the base URL, from the cache when it was parsed before.
     fn uri_of(&self, path: &'static str) -> Result<http::Uri, Error> {
+        if let Some((_, uri)) = self.hot_uris.iter().find(|(p, _)| *p == path) {
+            return Ok(uri.clone());
+        }
         let cached = |uris: &[(&'static str, http::Uri)]| {
             uris.iter()
                 .find(|(p, _)| *p == path)
@@ -254,6 +266,20 @@ impl Client {
     ) -> Result<E::Output, Error> {
         parse_response::<E, B>(response)
     }
+}
+
+/// The URIs of the endpoints called most, below `base_url` (those that parse).
+fn hot_uris(base_url: &str) -> std::sync::Arc<[(&'static str, http::Uri)]> {
+    use crate::{GetServerTime, SendCode, SendTemplate, SendVoice};
+    [
+        SendTemplate::PATH,
+        SendCode::PATH,
+        SendVoice::PATH,
+        GetServerTime::PATH,
+    ]
+    .into_iter()
+    .filter_map(|path| Some((path, parse_uri(format!("{base_url}/{path}")).ok()?)))
+    .collect()
 }
 
 fn parse_uri(url: String) -> Result<http::Uri, Error> {

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
+use smallvec::SmallVec;
+
 use crate::chunked::Chunked;
 use crate::credentials::Secret;
 use crate::sign::{
@@ -27,7 +29,8 @@ use crate::sign::{
 /// ```
 #[derive(Clone, Default)]
 pub struct Form<'a> {
-    pairs: Vec<(Cow<'static, str>, Value<'a>)>,
+    /// Room for the parameters of any send without an allocation.
+    pairs: SmallVec<[(Cow<'static, str>, Value<'a>); 8]>,
 }
 
 /// A parameter value: text (borrowed or owned), text that is sent as it is, text with its
@@ -191,13 +194,15 @@ impl<'s, 'a> Iterator for Merged<'s, 'a> {
 impl<'a> Form<'a> {
     /// An empty form.
     pub fn new() -> Self {
-        Form { pairs: Vec::new() }
+        Form {
+            pairs: SmallVec::new(),
+        }
     }
 
     /// An empty form with room for `n` parameters.
     pub fn with_capacity(n: usize) -> Self {
         Form {
-            pairs: Vec::with_capacity(n),
+            pairs: SmallVec::with_capacity(n),
         }
     }
 

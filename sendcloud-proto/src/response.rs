@@ -867,7 +867,11 @@ mod fast_path_tests {
             b"{\"statusCode\":200,\"k\xe9y\":1}",
             b"{\"statusCode\":200,\"x\":\"0123456789abcdef\xed\xa0\x80\"}",
         ] {
-            assert!(decode_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                decode_fast(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         // Valid UTF-8 in every place is read, or skipped, on the fast path.
         let good = "{\"statusCode\":200,\"message\":\"请求成功 — ok\",\"名字\":\"値 ünïcødé 🎉\",\

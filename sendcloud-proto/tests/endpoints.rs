@@ -31,7 +31,10 @@ fn prepared<E: Endpoint>(e: &E) -> Form<'static> {
     assert_eq!(form, client().form(e, NOW));
     let body = String::from_utf8(req.body().clone()).unwrap();
     let (_, last) = body.rsplit_once('&').unwrap();
-    assert_eq!(Some(last), body.split('&').find(|p| p.starts_with("signature=")));
+    assert_eq!(
+        Some(last),
+        body.split('&').find(|p| p.starts_with("signature="))
+    );
     assert_eq!(form.get("smsUser"), Some("sandbox-user"));
     assert_eq!(form.get("timestamp"), Some("1717200000000"));
     let sig = form.get("signature").unwrap().to_owned();
