@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
-use smallvec::SmallVec;
-
 use crate::chunked::Chunked;
 use crate::credentials::Secret;
 use crate::sign::{
@@ -29,8 +27,113 @@ use crate::sign::{
 /// ```
 #[derive(Clone, Default)]
 pub struct Form<'a> {
-    /// Room for the parameters of any send without an allocation.
-    pairs: SmallVec<[(Cow<'static, str>, Value<'a>); 8]>,
+    pairs: Pairs<'a>,
+}
+
+/// One parameter.
+type Pair<'a> = (Cow<'static, str>, Value<'a>);
+
+/// The parameters: the first [`Pairs::INLINE`] in place (room for any send's own, so that
+/// preparing one allocates nothing for them), more on the heap. Safe code throughout, and
+/// covariant in `'a` like a `Vec` (a form of longer-lived values is a form of shorter-lived
+/// ones), which `smallvec` is not.
+#[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // The large variant is the point: no allocation.
+enum Pairs<'a> {
+    /// The first `.0` are the parameters; the rest are blanks.
+    Inline(usize, [Pair<'a>; Pairs::INLINE]),
+    Heap(Vec<Pair<'a>>),
+}
+
+/// What fills an unused inline place: nothing to drop, no allocation.
+fn blank<'a>() -> Pair<'a> {
+    (Cow::Borrowed(""), Value::Plain(&[]))
+}
+
+impl<'a> Pairs<'a> {
+    const INLINE: usize = 8;
+
+    fn new() -> Self {
+        Pairs::Inline(0, std::array::from_fn(|_| blank()))
+    }
+
+    fn with_capacity(n: usize) -> Self {
+        if n <= Pairs::INLINE {
+            Pairs::new()
+        } else {
+            Pairs::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    fn insert(&mut self, i: usize, pair: Pair<'a>) {
+        match self {
+            Pairs::Inline(n, items) if *n < Pairs::INLINE => {
+                items[*n] = pair;
+                items[i..=*n].rotate_right(1);
+                *n += 1;
+            }
+            Pairs::Inline(n, items) => {
+                let mut v = Vec::with_capacity(Pairs::INLINE * 2);
+                v.extend(
+                    items[..*n]
+                        .iter_mut()
+                        .map(|p| std::mem::replace(p, blank())),
+                );
+                v.insert(i, pair);
+                *self = Pairs::Heap(v);
+            }
+            Pairs::Heap(v) => v.insert(i, pair),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, pair: Pair<'a>) {
+        match self {
+            Pairs::Inline(n, items) if *n < Pairs::INLINE => {
+                items[*n] = pair;
+                *n += 1;
+            }
+            Pairs::Heap(v) => v.push(pair),
+            _ => self.insert(self.len(), pair),
+        }
+    }
+
+    fn remove(&mut self, i: usize) -> Pair<'a> {
+        match self {
+            Pairs::Inline(n, items) => {
+                items[i..*n].rotate_left(1);
+                *n -= 1;
+                std::mem::replace(&mut items[*n], blank())
+            }
+            Pairs::Heap(v) => v.remove(i),
+        }
+    }
+}
+
+impl Default for Pairs<'_> {
+    fn default() -> Self {
+        Pairs::new()
+    }
+}
+
+impl<'a> std::ops::Deref for Pairs<'a> {
+    type Target = [Pair<'a>];
+
+    fn deref(&self) -> &[Pair<'a>] {
+        match self {
+            Pairs::Inline(n, items) => &items[..*n],
+            Pairs::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Pairs<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Pairs::Inline(n, items) => &mut items[..*n],
+            Pairs::Heap(v) => v,
+        }
+    }
 }
 
 /// A parameter value: text (borrowed or owned), text that is sent as it is, text with its
@@ -195,14 +298,14 @@ impl<'a> Form<'a> {
     /// An empty form.
     pub fn new() -> Self {
         Form {
-            pairs: SmallVec::new(),
+            pairs: Pairs::new(),
         }
     }
 
     /// An empty form with room for `n` parameters.
     pub fn with_capacity(n: usize) -> Self {
         Form {
-            pairs: SmallVec::with_capacity(n),
+            pairs: Pairs::with_capacity(n),
         }
     }
 
@@ -298,13 +401,13 @@ impl<'a> Form<'a> {
 
     /// The same parameters, owning their values.
     pub fn into_owned(self) -> Form<'static> {
-        Form {
-            pairs: self
-                .pairs
-                .into_iter()
-                .map(|(k, v)| (k, v.into_owned()))
-                .collect(),
+        let mut from = self.pairs;
+        let mut pairs = Pairs::with_capacity(from.len());
+        for pair in from.iter_mut() {
+            let (k, v) = std::mem::replace(pair, blank());
+            pairs.push((k, v.into_owned()));
         }
+        Form { pairs }
     }
 
     /// The pairs with `extras` merged in, in name order.
@@ -782,6 +885,55 @@ mod tests {
         );
         assert_eq!(f.clone().into_owned(), text);
         assert_eq!(f.remove("vars").as_deref(), Some(raw));
+    }
+
+    /// A form holds its first parameters in place and moves to the heap past them; set,
+    /// get, remove and the order by name work the same either way.
+    #[test]
+    fn forms_of_any_size_keep_their_order() {
+        for n in 0..20usize {
+            // Set in an order that inserts in the middle and at the front.
+            let order: Vec<usize> = (0..n).map(|i| (i * 7 + 3) % n.max(1)).collect();
+            let mut f = Form::new();
+            let mut reference = std::collections::BTreeMap::new();
+            for &i in &order {
+                f.set(format!("k{i:02}"), format!("v{i}"));
+                reference.insert(format!("k{i:02}"), format!("v{i}"));
+            }
+            let got: Vec<(String, String)> = f
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let want: Vec<(String, String)> = reference.clone().into_iter().collect();
+            assert_eq!(got, want, "n = {n}");
+            assert_eq!(f.len(), reference.len());
+            // Replacing keeps the count; removing from the middle keeps the order.
+            if let Some(k) = reference.keys().nth(n / 2).cloned() {
+                f.set(k.clone(), "new");
+                assert_eq!(f.get(&k), Some("new"));
+                assert_eq!(f.len(), reference.len());
+                assert_eq!(f.remove(&k).as_deref(), Some("new"));
+                reference.remove(&k);
+                assert_eq!(f.get(&k), None);
+                let got: Vec<String> = f.iter().map(|(k, _)| k.to_owned()).collect();
+                let want: Vec<String> = reference.keys().cloned().collect();
+                assert_eq!(got, want, "n = {n}");
+            }
+            let owned = f.clone().into_owned();
+            assert_eq!(owned, f);
+        }
+    }
+
+    /// A form of longer-lived values can take shorter-lived ones (it is covariant).
+    #[test]
+    fn a_static_form_takes_borrowed_values() {
+        fn shorten<'a>(f: Form<'static>) -> Form<'a> {
+            f
+        }
+        let mut f = shorten(Form::decode(b"a=1"));
+        let local = String::from("2");
+        f.set("b", local.as_str());
+        assert_eq!(f.encode(), "a=1&b=2");
     }
 
     #[test]
