@@ -189,20 +189,35 @@ impl SendInfo {
 
 /// Builds a [`SendReceipt`] from a successful envelope.
 pub fn send_receipt(env: Envelope<'_>) -> Result<SendReceipt, Error> {
-    let info = send_info(env.info)?;
+    Ok(receipt_of(env.status, send_info(env.info)?))
+}
+
+fn receipt_of(status: StatusCode, info: SendInfo) -> SendReceipt {
     let success_count = if info.success_count == 0 {
         info.sms_ids.len() as u64
     } else {
         info.success_count
     };
     let SendInfo { sms_ids, items, .. } = info;
-    Ok(SendReceipt {
-        status: Some(env.status),
+    SendReceipt {
+        status: Some(status),
         sms_ids,
         success_count,
         rejected: items.into_iter().map(RawItem::into_rejected).collect(),
         already_accepted: false,
-    })
+    }
+}
+
+/// A send's successful answer read in one pass, its `info` where it stands, when the
+/// answer has the strict shape; `None` for anything else (refusals included), which then
+/// goes the usual way: [`Envelope::decode`], [`decode_response`]'s checks and
+/// [`send_receipt`]. It answers as that way does (`compare_fast_path` checks it).
+pub fn send_receipt_fast(body: &[u8]) -> Option<SendReceipt> {
+    let env = decode_fast_with(body, send_info_object)?;
+    if !(env.result && env.status.is_success()) {
+        return None;
+    }
+    Some(receipt_of(env.status, env.info.unwrap_or_default()))
 }
 
 /// The `info` of a send: the fast path when it answers, serde's otherwise.
@@ -227,6 +242,31 @@ fn send_info(info: &str) -> Result<SendInfo, Error> {
 
 /// The envelope, when the body has the strict shape.
 fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
+    let env = decode_fast_with(body, Scanner::value_text)?;
+    Some(Envelope {
+        result: env.result,
+        status: env.status,
+        message: Cow::Borrowed(env.message),
+        info: env.info.unwrap_or("{}"),
+    })
+}
+
+/// The fields of an envelope read by [`decode_fast_with`], with `info` as its reader read
+/// it (`None` when missing or null).
+struct FastEnvelope<'b, T> {
+    result: bool,
+    status: StatusCode,
+    message: &'b str,
+    info: Option<T>,
+}
+
+/// Reads the envelope of the strict shape, and its `info` with `read_info` (which stands
+/// on the value and must consume it, `null` aside).
+#[inline(always)]
+fn decode_fast_with<'b, T>(
+    body: &'b [u8],
+    mut read_info: impl FnMut(&mut Scanner<'b>) -> Option<T>,
+) -> Option<FastEnvelope<'b, T>> {
     let text = std::str::from_utf8(body).ok()?;
     let mut s = Scanner::new(text);
     s.skip_ws();
@@ -234,7 +274,7 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
     let mut result: Option<Option<bool>> = None;
     let mut code: Option<Option<u64>> = None;
     let mut message: Option<Option<&str>> = None;
-    let mut info: Option<Option<&str>> = None;
+    let mut info: Option<Option<T>> = None;
     s.object(|s| {
         // One comparison picks the only known key this one can be.
         match s.key_initial() {
@@ -246,7 +286,7 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
             b'i' if s.key(b"\"info\"") => {
                 unseen(&info)?;
                 s.colon()?;
-                info = Some(s.null_or(Scanner::value_text)?);
+                info = Some(s.null_or(&mut read_info)?);
             }
             b'r' if s.key(b"\"result\"") => {
                 unseen(&result)?;
@@ -272,11 +312,11 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
     // A missing statusCode is an error: serde's path words it.
     let code = i64::try_from(code.flatten()?).ok()?;
     let status = StatusCode::from_code(code);
-    Some(Envelope {
+    Some(FastEnvelope {
         result: result.flatten().unwrap_or_else(|| status.is_success()),
         status,
-        message: Cow::Borrowed(message.flatten().unwrap_or_default()),
-        info: info.flatten().unwrap_or("{}"),
+        message: message.flatten().unwrap_or_default(),
+        info: info.flatten(),
     })
 }
 
@@ -284,6 +324,12 @@ fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
 fn send_info_fast(info: &str) -> Option<SendInfo> {
     let mut s = Scanner::new(info);
     s.skip_ws();
+    let info = send_info_object(&mut s)?;
+    s.at_end().then_some(info)
+}
+
+/// A send's `info` object of the strict shape, where the scanner stands.
+fn send_info_object(s: &mut Scanner<'_>) -> Option<SendInfo> {
     let mut count: Option<Option<u64>> = None;
     let mut ids: Option<Vec<String>> = None;
     let mut items: Option<Vec<RawItem>> = None;
@@ -322,9 +368,6 @@ fn send_info_fast(info: &str) -> Option<SendInfo> {
         }
         Some(())
     })?;
-    if !s.at_end() {
-        return None;
-    }
     Some(SendInfo {
         success_count: count.flatten().unwrap_or(0),
         sms_ids: ids.unwrap_or_default(),
@@ -398,6 +441,8 @@ pub struct FastPathUse {
     pub info: bool,
     /// The `timestamp/get` `info` fast path answered for either.
     pub time_info: bool,
+    /// The one-pass send receipt answered for the body.
+    pub receipt: bool,
 }
 
 /// Test support (the differential tests and the `response` fuzz target): decodes `body`
@@ -430,6 +475,27 @@ pub fn compare_fast_path(body: &[u8]) -> Result<FastPathUse, String> {
     for info in infos {
         used.info |= compare_info("send info", info, send_info_fast)?;
         used.time_info |= compare_info("time info", info, time_info_fast)?;
+    }
+    if let Some(fast) = send_receipt_fast(body) {
+        used.receipt = true;
+        // The usual way, all through serde.
+        let reference = decode_serde(body).and_then(|env| {
+            if env.is_success() {
+                Ok(receipt_of(env.status, parse_info(env.info)?))
+            } else {
+                Err(env.into_error())
+            }
+        });
+        match reference {
+            Ok(receipt) if receipt == fast => {}
+            other => {
+                return Err(format!(
+                    "receipt of {:?}: fast {fast:?}, serde {:?}",
+                    String::from_utf8_lossy(body),
+                    other.map_err(|e| e.to_string())
+                ))
+            }
+        }
     }
     Ok(used)
 }
@@ -1127,20 +1193,75 @@ mod fast_path_tests {
         }
     }
 
+    proptest! {
+        /// Well-formed successful send answers, as serde_json writes them (keys in any
+        /// order, any text): the one-pass receipt reads every one, as the usual way does.
+        #[test]
+        fn successful_send_answers_take_the_one_pass_path(
+            ids in prop::collection::vec("[a-zA-Z0-9_$.]{1,40}|\\PC{0,12}", 0..4),
+            count in prop::option::of(0u64..5000),
+            items in prop::collection::vec(("[0-9]{5,13}", "\\PC{0,10}"), 0..3),
+            message in "\\PC{0,10}",
+            partial in any::<bool>(),
+            order in Just(()).prop_perturb(|(), mut rng| rng.next_u32()),
+        ) {
+            let mut info = serde_json::Map::new();
+            if let Some(c) = count {
+                info.insert("successCount".into(), c.into());
+            }
+            info.insert("smsIds".into(), ids.clone().into());
+            if !items.is_empty() {
+                let items: Vec<serde_json::Value> = items
+                    .iter()
+                    .map(|(p, m)| serde_json::json!({"phone": p, "message": m, "statusCode": 412}))
+                    .collect();
+                info.insert("items".into(), items.into());
+            }
+            let mut members = [
+                ("message", serde_json::Value::from(message.clone())),
+                ("info", serde_json::Value::Object(info)),
+                ("result", true.into()),
+                ("statusCode", (if partial { 311 } else { 200 }).into()),
+            ];
+            members.rotate_left(order as usize % 4);
+            let body = format!(
+                "{{{}}}",
+                members
+                    .iter()
+                    .map(|(k, v)| format!("{:?}:{}", k, v))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let fast = send_receipt_fast(body.as_bytes());
+            // Text with escapes (quotes, control characters) is serde's to read.
+            let escaped = body.contains('\\');
+            prop_assert!(fast.is_some() || escaped, "{}", body);
+            prop_assert!(compare_fast_path(body.as_bytes()).is_ok());
+            if let Some(receipt) = fast {
+                prop_assert_eq!(&receipt.sms_ids, &ids);
+                prop_assert_eq!(receipt.rejected.len(), items.len());
+                let expected = count.filter(|&c| c != 0).unwrap_or(ids.len() as u64);
+                prop_assert_eq!(receipt.success_count, expected);
+            }
+        }
+    }
+
     /// The generated answers exercise both the fast path and the fallback.
     #[test]
     fn generated_answers_cover_both_paths() {
         let mut runner = TestRunner::deterministic();
         let strategy = body();
-        let (mut fast, mut info, mut n) = (0, 0, 0);
+        let (mut fast, mut info, mut receipt, mut n) = (0, 0, 0, 0);
         for _ in 0..2000 {
             let body = strategy.new_tree(&mut runner).expect("value").current();
             let used = compare_fast_path(&body).expect("agrees");
             fast += usize::from(used.envelope);
             info += usize::from(used.info);
+            receipt += usize::from(used.receipt);
             n += 1;
         }
-        eprintln!("fast envelope in {fast} of {n}, fast info in {info}");
+        eprintln!("fast envelope in {fast} of {n}, fast info in {info}, receipt in {receipt}");
+        assert!(receipt * 100 > n, "one-pass receipt in {receipt} of {n}");
         assert!(
             fast * 7 > n && fast * 10 < n * 9,
             "fast envelope in {fast} of {n}"
