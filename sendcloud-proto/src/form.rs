@@ -28,6 +28,9 @@ use crate::sign::{
 #[derive(Clone, Default)]
 pub struct Form<'a> {
     pairs: Pairs<'a>,
+    /// About how long the body of `pairs` is (before escapes), kept as they change, so
+    /// that the body is allocated once, at its size, without reading them all first.
+    body_len: usize,
 }
 
 /// One parameter.
@@ -86,7 +89,7 @@ impl<'a> Pairs<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, pair: Pair<'a>) {
         match self {
             Pairs::Inline(n, items) if *n < Pairs::INLINE => {
@@ -299,6 +302,7 @@ impl<'a> Form<'a> {
     pub fn new() -> Self {
         Form {
             pairs: Pairs::new(),
+            body_len: 0,
         }
     }
 
@@ -306,10 +310,12 @@ impl<'a> Form<'a> {
     pub fn with_capacity(n: usize) -> Self {
         Form {
             pairs: Pairs::with_capacity(n),
+            body_len: 0,
         }
     }
 
     fn put(&mut self, name: Cow<'static, str>, value: Value<'a>) {
+        self.body_len += body_len(&name, &value);
         // Parameters are usually set in name order: then this is a push.
         if self
             .pairs
@@ -323,7 +329,10 @@ impl<'a> Form<'a> {
             .pairs
             .binary_search_by(|(k, _)| cmp_names(k.as_bytes(), name.as_bytes()))
         {
-            Ok(i) => self.pairs[i].1 = value,
+            Ok(i) => {
+                let old = std::mem::replace(&mut self.pairs[i].1, value);
+                self.body_len -= body_len(&name, &old);
+            }
             Err(i) => self.pairs.insert(i, (name, value)),
         }
     }
@@ -378,9 +387,13 @@ impl<'a> Form<'a> {
         self.pairs
             .binary_search_by(|(k, _)| cmp_names(k.as_bytes(), name.as_bytes()))
             .ok()
-            .map(|i| match self.pairs.remove(i).1 {
-                Value::Text(t) => t.into_owned(),
-                other => other.as_str().to_owned(),
+            .map(|i| {
+                let (k, v) = self.pairs.remove(i);
+                self.body_len -= body_len(&k, &v);
+                match v {
+                    Value::Text(t) => t.into_owned(),
+                    other => other.as_str().to_owned(),
+                }
             })
     }
 
@@ -407,7 +420,10 @@ impl<'a> Form<'a> {
             let (k, v) = std::mem::replace(pair, blank());
             pairs.push((k, v.into_owned()));
         }
-        Form { pairs }
+        Form {
+            pairs,
+            body_len: self.body_len,
+        }
     }
 
     /// The pairs with `extras` merged in, in name order.
@@ -513,12 +529,23 @@ impl<'a> Form<'a> {
     /// Room for the body of these parameters, `extras` and `more` bytes, with some for
     /// escapes, so that a short text value does not grow the body.
     fn body_capacity(&self, extras: &Extras<'_>, more: usize) -> usize {
-        let len = |k: &str, v: &Value<'_>| k.len() + v.min_encoded_len() + 2;
-        let cap = self.pairs.iter().map(|(k, v)| len(k, v)).sum::<usize>()
-            + extras.iter().map(|(k, v)| len(k, v)).sum::<usize>()
-            + more;
+        debug_assert_eq!(
+            self.body_len,
+            self.pairs
+                .iter()
+                .map(|(k, v)| body_len(k, v))
+                .sum::<usize>(),
+            "body_len follows the pairs"
+        );
+        let cap = self.body_len + extras.iter().map(|(k, v)| body_len(k, v)).sum::<usize>() + more;
         cap + cap / 2
     }
+}
+
+/// How many bytes `name=value&` takes in a body, escapes aside.
+#[inline]
+fn body_len(name: &str, value: &Value<'_>) -> usize {
+    name.len() + value.min_encoded_len() + 2
 }
 
 /// Whether a name is `signature`, deciding most names on their length or first byte.
@@ -537,6 +564,7 @@ struct Body {
 }
 
 impl Body {
+    #[inline(always)]
     fn new(capacity: usize) -> Body {
         Body {
             out: Chunked::new(Vec::with_capacity(capacity)),

@@ -136,6 +136,7 @@ pub(crate) struct Signer<'k, D: Digest> {
 }
 
 impl<'k, D: Digest> Signer<'k, D> {
+    #[inline(always)]
     pub(crate) fn new(key: &'k Secret) -> Self {
         // The buffer is two whole blocks of either hash (64 bytes each).
         let mut canonical = Chunked::new(Hashing(D::new()));
