@@ -40,10 +40,19 @@ impl SignatureAlgorithm {
 
 /// Lowercase hex of a digest (what `hex::encode` gives) into `out`; returns its length.
 fn lower_hex(bytes: &[u8], out: &mut [u8; 64]) -> usize {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    /// The two hex digits of every byte value.
+    const PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = [DIGITS[b >> 4], DIGITS[b & 0xF]];
+            b += 1;
+        }
+        t
+    };
     for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0xF)];
+        pair.copy_from_slice(&PAIRS[usize::from(b)]);
     }
     bytes.len() * 2
 }
@@ -153,13 +162,8 @@ impl<'k, D: Digest> Signer<'k, D> {
     /// Adds the pair `name=value` (the raw value, not url-encoded).
     #[inline(always)]
     pub(crate) fn pair(&mut self, name: &[u8], value: &[u8]) {
-        if !self.first {
-            self.canonical.push(b'&');
-        }
+        self.canonical.extend_pair(!self.first, name, value);
         self.first = false;
-        self.canonical.extend(name);
-        self.canonical.push(b'=');
-        self.canonical.extend(value);
     }
 
     /// Writes the lowercase hex signature into `out` and returns its length (32 or 64).
@@ -220,4 +224,19 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         diff |= x ^ y;
     }
     std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_matches_the_hex_crate_for_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.chunks(32) {
+            let mut out = [0u8; 64];
+            let n = lower_hex(chunk, &mut out);
+            assert_eq!(&out[..n], hex::encode(chunk).as_bytes());
+        }
+    }
 }
