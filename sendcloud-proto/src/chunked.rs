@@ -131,7 +131,7 @@ impl<S: Sink, const N: usize> Chunked<S, N> {
 /// `dst.copy_from_slice(src)`, with the short lengths of names and values done by two
 /// overlapping fixed-size copies (plain moves) instead of a call to `memcpy`.
 #[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if dst.len() != n {
         // Never happens (the callers slice `dst` to `src`'s length); keeps this total.

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::chunked::Chunked;
+use crate::chunked::{copy_short, Chunked};
 use crate::credentials::Secret;
 use crate::sign::{
-    sign_sorted_into, Digest, Md5, Sha256, SignatureAlgorithm, Signer, SIGNATURE_PARAM,
+    hex_digest, sign_sorted_into, Digest, Md5, Sha256, SignatureAlgorithm, Signer, SIGNATURE_PARAM,
 };
 
 /// The parameters of one request, kept sorted by name (ascending bytes), each name once.
@@ -215,6 +215,16 @@ impl Value<'_> {
             Value::Plain(p) => ascii_str(p),
             Value::Encoded { raw, .. } => raw,
             Value::Inline(i) => ascii_str(i.as_bytes()),
+        }
+    }
+
+    /// Whether it is sent as it is signed (nothing in it is escaped).
+    #[inline]
+    fn is_sent_raw(&self) -> bool {
+        match self {
+            Value::Text(t) => digits_and_commas(t.as_bytes()),
+            Value::Plain(_) | Value::Inline(_) => true,
+            Value::Encoded { raw, encoded } => raw.len() == encoded.len() && raw == encoded,
         }
     }
 
@@ -509,6 +519,91 @@ impl<'a> Form<'a> {
     }
 
     fn signed_body_with<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Vec<u8> {
+        match self.signed_body_small::<D>(key, extras) {
+            Some(body) => body,
+            None => self.signed_body_chunked::<D>(key, extras),
+        }
+    }
+
+    /// The signed body when the canonical string fits in [`SMALL_CANONICAL`] bytes (any
+    /// send to a few numbers), or `None`. The canonical string is written once, on the
+    /// stack, and hashed in one update; the body copies its runs of pairs that are sent
+    /// as they are signed (most are: numbers, ids, the user, the phone list) from it, and
+    /// writes only the others (the `vars` JSON) itself.
+    fn signed_body_small<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Option<Vec<u8>> {
+        let key = key.expose().as_bytes();
+        // At most: `KEY&` pairs `&KEY` (raw values are never longer than encoded ones).
+        let bound = self.body_len
+            + extras.iter().map(|(k, v)| body_len(k, v)).sum::<usize>()
+            + 2 * key.len()
+            + 2;
+        if bound > SMALL_CANONICAL {
+            return None;
+        }
+        let signature_len = <D as Digest>::output_size() * 2;
+        let mut body = Vec::with_capacity(
+            self.body_capacity(extras, SIGNATURE_PARAM.len() + signature_len + 2),
+        );
+        let mut canonical = [0u8; SMALL_CANONICAL];
+        let mut len = 0;
+        let put = |canonical: &mut [u8; SMALL_CANONICAL], len: &mut usize, bytes: &[u8]| {
+            copy_short(canonical.get_mut(*len..*len + bytes.len())?, bytes);
+            *len += bytes.len();
+            Some(())
+        };
+        put(&mut canonical, &mut len, key)?;
+        put(&mut canonical, &mut len, b"&")?;
+        // The pairs from `run` on are sent as they are signed, and not yet in the body.
+        let mut run = len;
+        let mut first = true;
+        for (k, v, plain_name) in self.merged(extras) {
+            if is_signature(k) {
+                continue;
+            }
+            let start = len;
+            if !first {
+                put(&mut canonical, &mut len, b"&")?;
+            }
+            put(&mut canonical, &mut len, k)?;
+            put(&mut canonical, &mut len, b"=")?;
+            put(&mut canonical, &mut len, v.raw_bytes())?;
+            let plain_name = plain_name || k.iter().all(|&b| UNCHANGED[usize::from(b)]);
+            if !(plain_name && v.is_sent_raw()) {
+                body.extend_from_slice(canonical.get(run..start)?);
+                if !first {
+                    body.push(b'&');
+                }
+                if plain_name {
+                    body.extend_from_slice(k);
+                } else {
+                    push_urlencoded(&mut body, k);
+                }
+                body.push(b'=');
+                match v {
+                    Value::Encoded { encoded, .. } => body.extend_from_slice(encoded.as_bytes()),
+                    other => push_urlencoded(&mut body, other.raw_bytes()),
+                }
+                run = len;
+            }
+            first = false;
+        }
+        body.extend_from_slice(canonical.get(run..len)?);
+        put(&mut canonical, &mut len, b"&")?;
+        put(&mut canonical, &mut len, key)?;
+        let mut hex = [0u8; 64];
+        let n = hex_digest::<D>(canonical.get(..len)?, &mut hex);
+        if !first {
+            body.push(b'&');
+        }
+        body.extend_from_slice(SIGNATURE_PARAM.as_bytes());
+        body.push(b'=');
+        body.extend_from_slice(&hex[..n]);
+        Some(body)
+    }
+
+    /// The signed body of any size, through stack buffers in front of the hash and the
+    /// body.
+    fn signed_body_chunked<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Vec<u8> {
         let signature_len = <D as Digest>::output_size() * 2;
         let mut body =
             Body::new(self.body_capacity(extras, SIGNATURE_PARAM.len() + signature_len + 2));
@@ -541,6 +636,9 @@ impl<'a> Form<'a> {
         cap + cap / 2
     }
 }
+
+/// The longest canonical string [`Form::signed_body`] writes on the stack in one piece.
+const SMALL_CANONICAL: usize = 512;
 
 /// How many bytes `name=value&` takes in a body, escapes aside.
 #[inline]
@@ -913,6 +1011,59 @@ mod tests {
         );
         assert_eq!(f.clone().into_owned(), text);
         assert_eq!(f.remove("vars").as_deref(), Some(raw));
+    }
+
+    proptest::proptest! {
+        /// The two ways of writing a signed body (the canonical string on the stack for
+        /// small forms, stack buffers in front of hash and body for any) write the same
+        /// bytes, and the signature in them is the reference one of the pairs.
+        #[test]
+        fn the_small_and_the_chunked_signed_bodies_agree(
+            pairs in proptest::collection::vec(
+                ("[a-z&= ]{1,6}|signature|smsUser", "[ -~é]{0,20}|[0-9]{1,8}"),
+                0..10,
+            ),
+            digits in "[0-9,]{0,30}",
+            key in "[ -~]{1,20}",
+            user in "[a-z]{1,5}( [a-z]{1,3})?",
+        ) {
+            let mut f = Form::new();
+            for (k, v) in &pairs {
+                f.set(k.clone(), v.as_str());
+            }
+            f.set_digits("phone", &digits);
+            let raw = r#"{"%a%":"x y&z"}"#;
+            let encoded = urlencoded(raw);
+            f.set_encoded("vars", raw, &encoded);
+            f.set_u64("n", 42);
+            let user_encoded = urlencoded(&user);
+            let extras = [
+                ("smsUser", Value::Encoded { raw: &user, encoded: &user_encoded }),
+                ("timestamp", Value::Inline(Inline::from_u64(1_700_000_000_000))),
+            ];
+            let key = Secret::new(key);
+            for alg in [SignatureAlgorithm::Md5, SignatureAlgorithm::Sha256] {
+                let (small, chunked) = match alg {
+                    SignatureAlgorithm::Md5 => (
+                        f.signed_body_small::<Md5>(&key, &extras),
+                        f.signed_body_chunked::<Md5>(&key, &extras),
+                    ),
+                    SignatureAlgorithm::Sha256 => (
+                        f.signed_body_small::<Sha256>(&key, &extras),
+                        f.signed_body_chunked::<Sha256>(&key, &extras),
+                    ),
+                };
+                let small = small.expect("a small form");
+                proptest::prop_assert_eq!(&small, &chunked);
+                let sent = Form::decode(&small);
+                let unsigned: Vec<(&str, &str)> =
+                    sent.iter().filter(|(k, _)| *k != SIGNATURE_PARAM).collect();
+                proptest::prop_assert_eq!(
+                    sent.get(SIGNATURE_PARAM).unwrap(),
+                    crate::sign::sign(alg, &key, unsigned)
+                );
+            }
+        }
     }
 
     /// A form holds its first parameters in place and moves to the heap past them; set,

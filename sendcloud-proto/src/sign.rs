@@ -38,6 +38,12 @@ impl SignatureAlgorithm {
     }
 }
 
+/// The lowercase hex digest of `bytes` into `out`; returns its length.
+#[inline]
+pub(crate) fn hex_digest<D: Digest>(bytes: &[u8], out: &mut [u8; 64]) -> usize {
+    lower_hex(&D::digest(bytes), out)
+}
+
 /// Lowercase hex of a digest (what `hex::encode` gives) into `out`; returns its length.
 fn lower_hex(bytes: &[u8], out: &mut [u8; 64]) -> usize {
     /// The two hex digits of every byte value.
