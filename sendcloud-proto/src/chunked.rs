@@ -134,7 +134,8 @@ impl<S: Sink, const N: usize> Chunked<S, N> {
 pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if dst.len() != n {
-        // Never happens (the callers slice `dst` to `src`'s length); keeps this total.
+        // Never happens: the callers slice `dst` to `src`'s length. Were it to, this
+        // panics as `copy_from_slice` does, rather than copy part of `src`.
         dst.copy_from_slice(src);
     } else if (17..=32).contains(&n) {
         dst[..16].copy_from_slice(&src[..16]);

@@ -212,7 +212,7 @@ fn receipt_of(status: StatusCode, info: SendInfo) -> SendReceipt {
 /// answer has the strict shape; `None` for anything else (refusals included), which then
 /// goes the usual way: [`Envelope::decode`], [`decode_response`]'s checks and
 /// [`send_receipt`]. It answers as that way does (`compare_fast_path` checks it).
-pub fn send_receipt_fast(body: &[u8]) -> Option<SendReceipt> {
+pub(crate) fn send_receipt_fast(body: &[u8]) -> Option<SendReceipt> {
     let env = decode_fast_with(body, send_info_object)?;
     if !(env.result && env.status.is_success()) {
         return None;
