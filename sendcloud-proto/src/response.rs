@@ -213,7 +213,8 @@ fn receipt_of(status: StatusCode, info: SendInfo) -> SendReceipt {
 /// goes the usual way: [`Envelope::decode`], [`decode_response`]'s checks and
 /// [`send_receipt`]. It answers as that way does (`compare_fast_path` checks it).
 pub(crate) fn send_receipt_fast(body: &[u8]) -> Option<SendReceipt> {
-    let env = decode_fast_with(body, send_info_object)?;
+    let text = std::str::from_utf8(body).ok()?;
+    let env = decode_fast_with(Scanner::new(text), send_info_object)?;
     if !(env.result && env.status.is_success()) {
         return None;
     }
@@ -242,7 +243,8 @@ fn send_info(info: &str) -> Result<SendInfo, Error> {
 
 /// The envelope, when the body has the strict shape.
 fn decode_fast(body: &[u8]) -> Option<Envelope<'_>> {
-    let env = decode_fast_with(body, Scanner::value_text)?;
+    let text = std::str::from_utf8(body).ok()?;
+    let env = decode_fast_with(Scanner::new(text), Scanner::value_text)?;
     Some(Envelope {
         result: env.result,
         status: env.status,
@@ -260,15 +262,13 @@ struct FastEnvelope<'b, T> {
     info: Option<T>,
 }
 
-/// Reads the envelope of the strict shape, and its `info` with `read_info` (which stands
-/// on the value and must consume it, `null` aside).
+/// Reads the envelope of the strict shape from `s`, and its `info` with `read_info` (which
+/// stands on the value and must consume it, `null` aside).
 #[inline(always)]
 fn decode_fast_with<'b, T>(
-    body: &'b [u8],
+    mut s: Scanner<'b>,
     mut read_info: impl FnMut(&mut Scanner<'b>) -> Option<T>,
 ) -> Option<FastEnvelope<'b, T>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let mut s = Scanner::new(text);
     s.skip_ws();
     // Each is `Some` once its key was seen (serde refuses duplicates).
     let mut result: Option<Option<bool>> = None;
@@ -939,12 +939,32 @@ mod fast_path_tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        // The one-pass receipt checks each string it reads or skips, not the whole body:
+        // the same refusals, wherever the bad bytes are.
+        for bad in [
+            &b"{\"statusCode\":200,\"message\":\"\xe8\xaf\xb7\xe6\xb1\x82\xe6\x88\x90\xe5\x8a\"}"[..],
+            b"{\"statusCode\":200,\"message\":\"\xff\"}",
+            b"{\"statusCode\":200,\"info\":{\"smsIds\":[\"abcdefgh\xffijklmnop\"]}}",
+            b"{\"statusCode\":200,\"info\":{\"smsIds\":[\"\xc3\"]}}",
+            b"{\"statusCode\":200,\"info\":{\"a\":{\"b\":[\"\xc0\xaf\"]}}}",
+            b"{\"statusCode\":200,\"info\":{\"items\":[{\"phone\":\"1\",\"message\":\"\xed\xa0\x80\"}]}}",
+            b"{\"statusCode\":200,\"k\xe9y\":1}",
+            b"{\"statusCode\":200,\"x\":\"0123456789abcdef\xed\xa0\x80\"}",
+            b"{\"statusCode\":200,\"x\":[\"ok\",{\"\xf0\x9f\x8e\":1}]}",
+            b"{\"statusCode\":200,\"x\":\xc3\xa9}",
+        ] {
+            assert!(send_receipt_fast(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            assert!(compare_fast_path(bad).is_ok());
+        }
         // Valid UTF-8 in every place is read, or skipped, on the fast path.
         let good = "{\"statusCode\":200,\"message\":\"请求成功 — ok\",\"名字\":\"値 ünïcødé 🎉\",\
                     \"info\":{\"smsIds\":[\"é1\"],\"x\":[\"漢字漢字漢字\"]}}";
         let env = decode_fast(good.as_bytes()).expect("fast path");
         assert_eq!(env.message, "请求成功 — ok");
         assert_eq!(send_info_fast(env.info).expect("info").sms_ids, ["é1"]);
+        let receipt = send_receipt_fast(good.as_bytes()).expect("one pass");
+        assert_eq!(receipt.sms_ids, ["é1"]);
+        assert!(compare_fast_path(good.as_bytes()).expect("agrees").receipt);
         for info in [
             r#"{"successCount":"1"}"#,
             r#"{"successCount":1.0}"#,
