@@ -530,6 +530,7 @@ impl<'a> Form<'a> {
     /// stack, and hashed in one update; the body copies its runs of pairs that are sent
     /// as they are signed (most are: numbers, ids, the user, the phone list) from it, and
     /// writes only the others (the `vars` JSON) itself.
+    #[inline(never)]
     fn signed_body_small<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Option<Vec<u8>> {
         let key = key.expose().as_bytes();
         // At most: `KEY&` pairs `&KEY` (raw values are never longer than encoded ones).
@@ -603,6 +604,7 @@ impl<'a> Form<'a> {
 
     /// The signed body of any size, through stack buffers in front of the hash and the
     /// body.
+    #[inline(never)]
     fn signed_body_chunked<D: Digest>(&self, key: &Secret, extras: &Extras<'_>) -> Vec<u8> {
         let signature_len = <D as Digest>::output_size() * 2;
         let mut body =
