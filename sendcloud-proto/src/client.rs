@@ -155,12 +155,8 @@ impl Client {
     pub fn form<'a, E: Endpoint>(&'a self, endpoint: &'a E, now: Timestamp) -> Form<'a> {
         let mut form = self.signed_params(endpoint, now);
         if E::SIGNED {
-            let mut hex = [0u8; 64];
-            let n = form.signature_into(self.algorithm, self.credentials.sms_key(), &[], &mut hex);
-            form.set(
-                SIGNATURE_PARAM,
-                String::from_utf8_lossy(&hex[..n]).into_owned(),
-            );
+            let signature = form.signature(self.algorithm, self.credentials.sms_key());
+            form.set(SIGNATURE_PARAM, signature);
         }
         form
     }

@@ -456,27 +456,16 @@ impl<'a> Form<'a> {
     /// The signature of these parameters (all but `signature`) under `key`.
     pub fn signature(&self, alg: SignatureAlgorithm, key: &Secret) -> String {
         let mut hex = [0u8; 64];
-        let n = self.signature_into(alg, key, &[], &mut hex);
-        ascii_str(&hex[..n]).to_owned()
-    }
-
-    /// Signs these parameters with `extras` merged in (all but `signature`) into `out`
-    /// (lowercase hex) and returns how many bytes it wrote.
-    pub(crate) fn signature_into(
-        &self,
-        alg: SignatureAlgorithm,
-        key: &Secret,
-        extras: &Extras<'_>,
-        out: &mut [u8; 64],
-    ) -> usize {
-        sign_sorted_into(
+        let n = sign_sorted_into(
             alg,
             key,
-            self.merged(extras)
-                .filter(|(k, _, _)| *k != SIGNATURE_PARAM.as_bytes())
-                .map(|(k, v, _)| (k, v.raw_bytes())),
-            out,
-        )
+            self.pairs
+                .iter()
+                .filter(|(k, _)| k != SIGNATURE_PARAM)
+                .map(|(k, v)| (k.as_bytes(), v.raw_bytes())),
+            &mut hex,
+        );
+        ascii_str(&hex[..n]).to_owned()
     }
 
     /// The parameters as an `application/x-www-form-urlencoded` body, in name order.
@@ -486,15 +475,9 @@ impl<'a> Form<'a> {
 
     /// The same body as bytes, ready to send.
     pub fn encode_bytes(&self) -> Vec<u8> {
-        self.encode_bytes_with(&[])
-    }
-
-    /// The body with `extras` merged in, each in its place by name. An extra replaces the
-    /// form's parameter of the same name.
-    pub(crate) fn encode_bytes_with(&self, extras: &Extras<'_>) -> Vec<u8> {
-        let mut body = Body::new(self.body_capacity(extras, 0));
-        for (k, v, plain_name) in self.merged(extras) {
-            body.pair(k, v, plain_name);
+        let mut body = Body::new(self.body_capacity(&[], 0));
+        for (k, v) in self.pairs.iter() {
+            body.pair(k.as_bytes(), v, false);
         }
         body.finish()
     }
@@ -943,35 +926,42 @@ mod tests {
     }
 
     #[test]
-    fn extras_are_encoded_and_signed_in_their_place_by_name() {
+    fn extras_are_sent_and_signed_in_their_place_by_name() {
         let mut f = Form::new();
         f.set("b", "2");
         f.set_u64("d", 4);
         let text = |v: &'static str| Value::Text(Cow::Borrowed(v));
-        let with = |extras: &Extras<'_>| String::from_utf8(f.encode_bytes_with(extras)).unwrap();
-        assert_eq!(with(&[("a", text("x y"))]), "a=x+y&b=2&d=4");
-        assert_eq!(with(&[("c", text("3"))]), "b=2&c=3&d=4");
-        assert_eq!(with(&[("e", text("5"))]), "b=2&d=4&e=5");
+        let key = Secret::new("k");
+        // The body without its signature, which comes last.
+        let sent = |form: &Form<'_>, extras: &Extras<'_>| {
+            let body =
+                String::from_utf8(form.signed_body(SignatureAlgorithm::Md5, &key, extras)).unwrap();
+            let (pairs, signature) = body.rsplit_once('&').unwrap_or(("", &body));
+            assert!(signature.starts_with("signature="), "{body}");
+            pairs.to_owned()
+        };
+        assert_eq!(sent(&f, &[("a", text("x y"))]), "a=x+y&b=2&d=4");
+        assert_eq!(sent(&f, &[("c", text("3"))]), "b=2&c=3&d=4");
+        assert_eq!(sent(&f, &[("e", text("5"))]), "b=2&d=4&e=5");
         assert_eq!(
-            with(&[("b", text("new"))]),
+            sent(&f, &[("b", text("new"))]),
             "b=new&d=4",
             "the extra replaces a pair of its name"
         );
-        assert_eq!(with(&[("d", text("new"))]), "b=2&d=new");
+        assert_eq!(sent(&f, &[("d", text("new"))]), "b=2&d=new");
         assert_eq!(
-            with(&[
-                ("a", text("1")),
-                ("c", Value::Plain(b"3")),
-                ("e", text("&"))
-            ]),
+            sent(
+                &f,
+                &[
+                    ("a", text("1")),
+                    ("c", Value::Plain(b"3")),
+                    ("e", text("&"))
+                ]
+            ),
             "a=1&b=2&c=3&d=4&e=%26"
         );
-        assert_eq!(
-            String::from_utf8(Form::new().encode_bytes_with(&[("s", text("1"))])).unwrap(),
-            "s=1"
-        );
+        assert_eq!(sent(&Form::new(), &[("s", text("1"))]), "s=1");
         // The same as setting the pairs, then encoding and signing.
-        let key = Secret::new("k");
         let cases: [&[(&'static str, &'static str)]; 6] = [
             &[("a", "x y")],
             &[("c", "3")],
@@ -986,11 +976,13 @@ mod tests {
             for (name, value) in pairs {
                 g.set(*name, *value);
             }
-            assert_eq!(with(&extras), g.encode(), "{pairs:?}");
+            g.remove(SIGNATURE_PARAM);
             for alg in [SignatureAlgorithm::Md5, SignatureAlgorithm::Sha256] {
-                let mut hex = [0u8; 64];
-                let n = f.signature_into(alg, &key, &extras, &mut hex);
-                assert_eq!(ascii_str(&hex[..n]), g.signature(alg, &key), "{pairs:?}");
+                let body = f.signed_body(alg, &key, &extras);
+                let mut got = Form::decode(&body);
+                let signature = got.remove(SIGNATURE_PARAM);
+                assert_eq!(got, g, "{pairs:?}");
+                assert_eq!(signature, Some(g.signature(alg, &key)), "{pairs:?}");
             }
         }
     }
