@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::form::urlencoded;
-
 use crate::error::ValidationError;
+use crate::form::urlencoded;
 
 /// Most characters in one variable value.
 pub const MAX_VAR_CHARS: usize = 32;
