@@ -279,29 +279,19 @@ fn decode_fast_with<'b, T>(
         // One comparison picks the only known key this one can be.
         match s.key_initial() {
             b'm' if s.key(b"\"message\"") => {
-                unseen(&message)?;
-                s.colon()?;
-                message = Some(s.null_or(Scanner::plain_str)?);
+                member(s, &mut message, |s| s.null_or(Scanner::plain_str))?;
             }
             b'i' if s.key(b"\"info\"") => {
-                unseen(&info)?;
-                s.colon()?;
-                info = Some(s.null_or(&mut read_info)?);
+                member(s, &mut info, |s| s.null_or(&mut read_info))?;
             }
             b'r' if s.key(b"\"result\"") => {
-                unseen(&result)?;
-                s.colon()?;
-                result = Some(s.null_or(Scanner::boolean)?);
+                member(s, &mut result, |s| s.null_or(Scanner::boolean))?;
             }
             b's' if s.key(b"\"statusCode\"") => {
-                unseen(&code)?;
-                s.colon()?;
-                code = Some(s.null_or(Scanner::uint)?);
+                member(s, &mut code, |s| s.null_or(Scanner::uint))?;
             }
             _ => {
-                s.other_key()?;
-                s.colon()?;
-                s.skip_value()?;
+                other_member(s)?;
             }
         }
         Some(())
@@ -335,36 +325,32 @@ fn send_info_object(s: &mut Scanner<'_>) -> Option<SendInfo> {
     let mut items: Option<Vec<RawItem>> = None;
     s.object(|s| {
         if s.key(b"\"successCount\"") {
-            unseen(&count)?;
-            s.colon()?;
-            count = Some(s.null_or(Scanner::uint)?);
+            member(s, &mut count, |s| s.null_or(Scanner::uint))?;
         } else if s.key(b"\"smsIds\"") {
-            unseen(&ids)?;
-            s.colon()?;
-            // Most answers carry one id: room for it without growing.
-            let mut list = Vec::with_capacity(1);
-            s.null_or(|s| {
-                s.array(|s| {
-                    list.push(s.plain_str()?.to_owned());
-                    Some(())
-                })
+            member(s, &mut ids, |s| {
+                // Most answers carry one id: room for it without growing.
+                let mut list = Vec::with_capacity(1);
+                s.null_or(|s| {
+                    s.array(|s| {
+                        list.push(s.plain_str()?.to_owned());
+                        Some(())
+                    })
+                })?;
+                Some(list)
             })?;
-            ids = Some(list);
         } else if s.key(b"\"items\"") {
-            unseen(&items)?;
-            s.colon()?;
-            let mut list = Vec::new();
-            s.null_or(|s| {
-                s.array(|s| {
-                    list.push(item_fast(s)?);
-                    Some(())
-                })
+            member(s, &mut items, |s| {
+                let mut list = Vec::new();
+                s.null_or(|s| {
+                    s.array(|s| {
+                        list.push(item_fast(s)?);
+                        Some(())
+                    })
+                })?;
+                Some(list)
             })?;
-            items = Some(list);
         } else {
-            s.other_key()?;
-            s.colon()?;
-            s.skip_value()?;
+            other_member(s)?;
         }
         Some(())
     })?;
@@ -375,9 +361,29 @@ fn send_info_object(s: &mut Scanner<'_>) -> Option<SendInfo> {
     })
 }
 
-/// `None` once a key was seen: serde refuses duplicate fields.
-fn unseen<T>(slot: &Option<T>) -> Option<()> {
-    slot.is_none().then_some(())
+/// Reads the value of a known member into `slot`, once the scanner has consumed its key:
+/// the colon, then `read`. `None` when the key was seen before (serde refuses duplicate
+/// fields) or the value does not read.
+#[inline(always)]
+fn member<'a, T>(
+    s: &mut Scanner<'a>,
+    slot: &mut Option<T>,
+    read: impl FnOnce(&mut Scanner<'a>) -> Option<T>,
+) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    s.colon()?;
+    *slot = Some(read(s)?);
+    Some(())
+}
+
+/// Skips a member whose key is none of those the caller knows: key, colon, value.
+#[inline(always)]
+fn other_member(s: &mut Scanner<'_>) -> Option<()> {
+    s.other_key()?;
+    s.colon()?;
+    s.skip_value()
 }
 
 /// One refused recipient of `info.items`: an object with plain `phone` and `message`.
@@ -386,17 +392,11 @@ fn item_fast(s: &mut Scanner<'_>) -> Option<RawItem> {
     let mut message: Option<Option<&str>> = None;
     s.object(|s| {
         if s.key(b"\"phone\"") {
-            unseen(&phone)?;
-            s.colon()?;
-            phone = Some(s.null_or(Scanner::plain_str)?);
+            member(s, &mut phone, |s| s.null_or(Scanner::plain_str))?;
         } else if s.key(b"\"message\"") {
-            unseen(&message)?;
-            s.colon()?;
-            message = Some(s.null_or(Scanner::plain_str)?);
+            member(s, &mut message, |s| s.null_or(Scanner::plain_str))?;
         } else {
-            s.other_key()?;
-            s.colon()?;
-            s.skip_value()?;
+            other_member(s)?;
         }
         Some(())
     })?;
@@ -413,13 +413,9 @@ fn time_info_fast(info: &str) -> Option<TimeInfo> {
     let mut timestamp: Option<Option<u64>> = None;
     s.object(|s| {
         if s.key(b"\"timestamp\"") {
-            unseen(&timestamp)?;
-            s.colon()?;
-            timestamp = Some(s.null_or(Scanner::uint)?);
+            member(s, &mut timestamp, |s| s.null_or(Scanner::uint))?;
         } else {
-            s.other_key()?;
-            s.colon()?;
-            s.skip_value()?;
+            other_member(s)?;
         }
         Some(())
     })?;
