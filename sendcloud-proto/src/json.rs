@@ -202,26 +202,8 @@ impl<'a> Scanner<'a> {
     /// `member` must consume the key (with [`Scanner::key`] or [`Scanner::other_key`]),
     /// then the colon ([`Scanner::colon`]) and the value.
     #[inline(always)]
-    pub(crate) fn object(&mut self, mut member: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        self.skip_ws();
-        if self.peek()? == b'}' {
-            self.pos += 1;
-            return Some(());
-        }
-        loop {
-            self.skip_ws();
-            member(self)?;
-            self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+    pub(crate) fn object(&mut self, member: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.sequence(b'{', b'}', member)
     }
 
     /// Consumes the key `quoted` (quotes included: `b"\"info\""`) when it comes next, as
@@ -262,20 +244,32 @@ impl<'a> Scanner<'a> {
     /// Reads an array, calling `element` once the scanner stands on each element (which
     /// `element` must consume).
     #[inline(always)]
-    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
+    pub(crate) fn array(&mut self, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.sequence(b'[', b']', element)
+    }
+
+    /// Reads `open`, items separated by commas (each read by `item`, the scanner standing
+    /// on it), then `close`; whitespace anywhere between.
+    #[inline(always)]
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(open)?;
         self.skip_ws();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.pos += 1;
             return Some(());
         }
         loop {
             self.skip_ws();
-            element(self)?;
+            item(self)?;
             self.skip_ws();
             match self.peek()? {
                 b',' => self.pos += 1,
-                b']' => {
+                c if c == close => {
                     self.pos += 1;
                     return Some(());
                 }
