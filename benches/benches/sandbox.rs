@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use sendcloud_benches::{client, send_to, NOW};
-use sendcloud_proto::sandbox::{Sandbox, SandboxConfig};
 use sendcloud_proto::SignatureAlgorithm;
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 fn bench_sandbox(c: &mut Criterion) {
     let client = client(SignatureAlgorithm::Md5);

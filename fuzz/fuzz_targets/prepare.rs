@@ -5,12 +5,12 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sendcloud_proto::sandbox::{Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER};
 use sendcloud_proto::{
     verify, Client, Credentials, Endpoint, Envelope, Form, LabelId, MsgType, Phone, Recipients,
     SendCode, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, SignatureAlgorithm, Tag,
     TemplateId, Timestamp, Vars, VerificationCode,
 };
+use sendcloud_sandbox::{Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER};
 
 #[derive(Arbitrary, Debug)]
 enum Call {

@@ -10,8 +10,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sendcloud_proto::http;
-use sendcloud_proto::sandbox::{Sandbox, SandboxConfig, DEFAULT_SMS_KEY};
 use sendcloud_proto::{Envelope, Form, Secret, SignatureAlgorithm, Timestamp};
+use sendcloud_sandbox::{Sandbox, SandboxConfig, DEFAULT_SMS_KEY};
 
 const NOW: u64 = 1_700_000_000_000;
 const SEPARATOR: &[u8] = b"\n=====\n";

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use sendcloud_hyper::server::SandboxServer;
-use sendcloud_proto::sandbox::{Account, Sandbox, SandboxConfig, Template};
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{Account, Sandbox, SandboxConfig, Template};
 use serde_json::json;
 
 use crate::output::{Failure, INTERNAL, OK};

@@ -1,11 +1,9 @@
 //! Where requests go: SendCloud (or a URL given), with credentials; or, with no
 //! credentials at all, a sandbox served inside this process.
 
-use sendcloud_hyper::server::SandboxServer;
-use sendcloud_proto::sandbox::{
-    OutboxMessage, Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER,
-};
 use sendcloud_proto::SignatureAlgorithm;
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{OutboxMessage, Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER};
 use sendcloud_ureq::Client;
 use serde_json::{json, Value};
 

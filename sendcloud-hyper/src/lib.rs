@@ -1,5 +1,5 @@
 //! An async SendCloud SMS client over hyper 1, hyper-util and rustls, driving the sans-IO
-//! core [`sendcloud_proto`]; and the sandbox served over HTTP ([`server`]).
+//! core [`sendcloud_proto`]; and an SMSHook receiver ([`hook`]).
 //!
 //! Timeouts are on by default, certificates are verified, every send gets a sendRequestId
 //! so that retries never send twice, a `461` makes the client learn the server's clock, and
@@ -10,12 +10,6 @@ mod beyond;
 pub mod client;
 pub mod hook;
 pub mod proxy;
-pub mod server;
 
 pub use client::{Client, ClientBuilder, DefaultService, Error};
 pub use sendcloud_proto as proto;
-
-/// The README's examples, compiled and run as doc tests.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
 use sendcloud_hyper::proto::*;
-use sendcloud_hyper::server::SandboxServer;
 use sendcloud_hyper::{Client, Error};
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 async fn sandbox() -> SandboxServer {
     SandboxServer::bind("127.0.0.1:0", Sandbox::new(SandboxConfig::default()))

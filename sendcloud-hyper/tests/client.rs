@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
 use sendcloud_hyper::proto::*;
-use sendcloud_hyper::server::{Fault, FaultRates, SandboxServer};
 use sendcloud_hyper::{Client, Error};
+use sendcloud_sandbox::server::{Fault, FaultRates, SandboxServer};
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 async fn sandbox() -> SandboxServer {
     SandboxServer::bind("127.0.0.1:0", Sandbox::new(SandboxConfig::default()))
@@ -325,7 +325,7 @@ async fn bulk_100k_with_faults_loses_nothing_and_sends_nothing_twice() {
 #[tokio::test]
 async fn sends_go_through_a_configured_proxy() {
     let server = sandbox().await;
-    let proxy = sendcloud_hyper::server::TunnelProxy::bind("127.0.0.1:0")
+    let proxy = sendcloud_test_support::TunnelProxy::bind("127.0.0.1:0")
         .await
         .unwrap();
     let proxy_url = proxy.url().replace("http://", "http://user:p%40ss@");

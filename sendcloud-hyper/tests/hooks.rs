@@ -8,12 +8,10 @@ use std::time::Duration;
 
 use sendcloud_hyper::hook::HookReceiver;
 use sendcloud_hyper::proto::hook::{DeliveryState, DeliveryTracker, HookEvent, HookVerifier};
-use sendcloud_hyper::proto::sandbox::{
-    DeliveryOutcome, Sandbox, SandboxConfig, DEFAULT_HOOK_APP_KEY,
-};
 use sendcloud_hyper::proto::*;
-use sendcloud_hyper::server::SandboxServer;
 use sendcloud_hyper::Client;
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{DeliveryOutcome, Sandbox, SandboxConfig, DEFAULT_HOOK_APP_KEY};
 
 type Seen = Arc<Mutex<Vec<HookEvent>>>;
 

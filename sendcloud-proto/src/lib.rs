@@ -46,7 +46,7 @@ mod json;
 pub mod phone;
 pub mod response;
 pub mod retry;
-pub mod sandbox;
+pub mod server;
 pub mod sign;
 pub mod status;
 pub mod transport;

@@ -752,7 +752,7 @@ impl<'de> Visitor<'de> for IdSeed {
 }
 
 /// Splits a list of ids given as one string: a JSON array text, or separated by `,` or `;`.
-pub(crate) fn split_id_list(s: &str) -> Vec<String> {
+pub fn split_id_list(s: &str) -> Vec<String> {
     let t = s.trim();
     if t.starts_with('[') {
         if let Ok(v) = serde_json::from_str::<Vec<serde_json::Value>>(t) {

@@ -245,6 +245,15 @@ impl Timestamp {
     pub fn offset_by(self, offset_ms: i64) -> Self {
         Timestamp(self.0.saturating_add_signed(offset_ms))
     }
+
+    /// A point of a clock (the caller reads it: the core has none), in whole
+    /// milliseconds; a time before 1970 is 0.
+    pub fn from_system_time(t: std::time::SystemTime) -> Self {
+        Timestamp(
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        )
+    }
 }
 
 impl fmt::Display for Timestamp {

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use sendcloud_hyper::server::SandboxServer;
-use sendcloud_ureq::proto::sandbox::{Sandbox, SandboxConfig};
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 use sendcloud_ureq::proto::*;
 use sendcloud_ureq::{Client, Error};
 

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sendcloud_hyper::server::{Fault, FaultRates, SandboxServer};
-use sendcloud_ureq::proto::sandbox::{Sandbox, SandboxConfig};
+use sendcloud_sandbox::server::{Fault, FaultRates, SandboxServer};
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 use sendcloud_ureq::proto::*;
 use sendcloud_ureq::{Client, Error};
 
@@ -279,7 +279,7 @@ fn sends_go_through_a_configured_proxy() {
     let s = sandbox();
     let proxy = s
         ._rt
-        .block_on(sendcloud_hyper::server::TunnelProxy::bind("127.0.0.1:0"))
+        .block_on(sendcloud_test_support::TunnelProxy::bind("127.0.0.1:0"))
         .unwrap();
     let c = Client::builder("sandbox-user", "sandbox-key")
         .base_url(s.server.base_url())

@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
-use sendcloud_hyper::server::SandboxServer;
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 /// A sandbox served on 127.0.0.1 by its own runtime while the test blocks.
 pub struct Served {

@@ -267,7 +267,7 @@ impl Period {
     }
 
     /// Checks the period against a call's most days.
-    pub(crate) fn check_max(&self, max: u32) -> Result<(), ValidationError> {
+    pub fn check_max(&self, max: u32) -> Result<(), ValidationError> {
         let n = self.day_count();
         if n > u64::from(max) {
             let field = match self.0 {
@@ -388,11 +388,7 @@ impl ReportMsgType {
 
 /// Checks a free-text parameter: not blank, at most `max` characters, no control
 /// characters. Returns it trimmed.
-pub(crate) fn check_text(
-    field: &'static str,
-    value: &str,
-    max: usize,
-) -> Result<String, ValidationError> {
+pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));

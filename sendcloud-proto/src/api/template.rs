@@ -150,7 +150,7 @@ fn template_text(text: &str) -> Result<String, ValidationError> {
 }
 
 /// Checks a sign name: not blank, at most [`MAX_SIGN_NAME_CHARS`] characters, no brackets.
-pub(crate) fn sign_name(name: &str) -> Result<String, ValidationError> {
+pub fn sign_name(name: &str) -> Result<String, ValidationError> {
     check_bracket_free(
         "signName",
         check_text("signName", name, MAX_SIGN_NAME_CHARS)?,

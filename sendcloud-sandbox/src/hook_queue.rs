@@ -3,10 +3,10 @@
 use http::header::{HeaderValue, CONTENT_TYPE};
 use sha2::{Digest, Sha256};
 
-use crate::client::FORM_CONTENT_TYPE;
-use crate::credentials::Secret;
-use crate::form::Form;
-use crate::hook::hook_signature;
+use sendcloud_proto::credentials::Secret;
+use sendcloud_proto::form::Form;
+use sendcloud_proto::server::hook_signature;
+use sendcloud_proto::server::FORM_CONTENT_TYPE;
 
 /// Length of an SMSHook `token`.
 pub const HOOK_TOKEN_LEN: usize = 50;
@@ -85,7 +85,11 @@ impl QueuedHookEvent {
     }
 }
 
-pub(crate) use crate::transport::base64;
+/// Standard base64 with padding, as SMSHook's `encodeMessage` uses.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
 
 #[cfg(test)]
 mod tests {

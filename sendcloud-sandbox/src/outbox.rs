@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use crate::status::StatusCode;
-use crate::values::Timestamp;
+use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::values::Timestamp;
 
 /// What kind of message was accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,7 +90,7 @@ impl DeliveryOutcome {
     /// out of service (delivererror 510); every other number gets the message.
     ///
     /// ```
-    /// use sendcloud_proto::sandbox::DeliveryOutcome;
+    /// use sendcloud_sandbox::DeliveryOutcome;
     /// use sendcloud_proto::StatusCode;
     /// assert_eq!(DeliveryOutcome::for_phone("13800000099"),
     ///            DeliveryOutcome::DeliverError(StatusCode::HookNumberNotExist));

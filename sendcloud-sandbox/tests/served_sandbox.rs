@@ -5,10 +5,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
 use sendcloud_hyper::proto::*;
-use sendcloud_hyper::server::{Fault, SandboxServer};
 use sendcloud_hyper::Client;
+use sendcloud_sandbox::server::{Fault, SandboxServer};
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 async fn served() -> SandboxServer {
     SandboxServer::bind("127.0.0.1:0", Sandbox::new(SandboxConfig::default()))

@@ -3,10 +3,10 @@
 
 use md5::{Digest, Md5};
 use sendcloud_proto::hook::hook_signature;
-use sendcloud_proto::sandbox::{
+use sendcloud_proto::*;
+use sendcloud_sandbox::{
     Account, DeliveryOutcome, MessageKind, Sandbox, SandboxConfig, TemplateKind,
 };
-use sendcloud_proto::*;
 use serde_json::Value;
 use sha2::Sha256;
 
@@ -990,7 +990,7 @@ fn hook_events_are_signed_and_follow_the_outcome_rule() {
     assert_eq!(code_of(&resp), 200);
     let events = sb.take_hook_events();
     assert!(sb.take_hook_events().is_empty(), "taking drains the queue");
-    let key = Secret::new(sendcloud_proto::sandbox::DEFAULT_HOOK_APP_KEY);
+    let key = Secret::new(sendcloud_sandbox::DEFAULT_HOOK_APP_KEY);
     let expected = [
         ("13800000000", "deliver", "200"),
         ("13800000099", "delivererror", "500"),

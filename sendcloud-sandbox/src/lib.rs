@@ -1,14 +1,16 @@
-//! The sandbox: the server side of the SendCloud SMS protocol, as a sans-IO state machine.
+//! A local SendCloud SMS service, for tests and development: the emulator, a sans-IO state
+//! machine, and (feature `server`, on by default) [`server::SandboxServer`], which serves
+//! it over HTTP with fault injection and SMSHook delivery.
 //!
 //! [`Sandbox::handle`] takes an [`http::Request`] and the time and returns the
 //! [`http::Response`] SendCloud would give. It keeps an outbox of the messages it accepted
 //! (rendered as the phone shows them) and queues the SMSHook events SendCloud would post.
 //! It does no IO and has no clock and no randomness: the same requests at the same times
-//! give the same answers, smsIds and hook tokens. Transports serve it over HTTP; tests run
+//! give the same answers, smsIds and hook tokens. The server serves it over HTTP; tests run
 //! against it directly.
 //!
 //! ```
-//! use sendcloud_proto::sandbox::{Sandbox, SandboxConfig};
+//! use sendcloud_sandbox::{Sandbox, SandboxConfig};
 //! use sendcloud_proto::*;
 //!
 //! let mut sandbox = Sandbox::new(SandboxConfig::default());
@@ -98,12 +100,17 @@
 //! The length of `sendRequestId` and the content of `tag` and `labelId` are not checked;
 //! they are recorded as they come.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 mod config;
 mod hook_queue;
 mod limits;
 mod manage;
 mod outbox;
 mod reports;
+#[cfg(feature = "server")]
+pub mod server;
 
 use std::fmt;
 
@@ -117,13 +124,14 @@ pub use config::{
 pub use hook_queue::{QueuedHookEvent, HOOK_TOKEN_LEN};
 pub use outbox::{escape_html, DeliveryOutcome, MessageKind, OutboxMessage, HTML_MAX_MESSAGES};
 
-use crate::form::Form;
-use crate::phone::MAX_RECIPIENTS;
-use crate::sign::{canonical_string_masked, verify, SignatureAlgorithm, SIGNATURE_PARAM};
-use crate::status::StatusCode;
-use crate::values::Timestamp;
-use crate::vars::{Vars, MAX_VAR_CHARS};
 use limits::{Dedupe, RateLimiter, MINUTE_MS};
+use sendcloud_proto::form::Form;
+use sendcloud_proto::phone::MAX_RECIPIENTS;
+use sendcloud_proto::server::{canonical_string_masked, verify, SIGNATURE_PARAM};
+use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::values::Timestamp;
+use sendcloud_proto::vars::{Vars, MAX_VAR_CHARS};
+use sendcloud_proto::SignatureAlgorithm;
 
 /// Longest text a message may have before processing fails with 460.
 pub const MAX_TEXT_CHARS: usize = 500;

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use serde::Deserialize;
 
-use crate::credentials::Secret;
+use sendcloud_proto::credentials::Secret;
 
 /// An API user the sandbox accepts requests from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,7 +248,7 @@ impl SandboxConfig {
     /// list). Unknown fields are refused, so a typo does not go unnoticed.
     ///
     /// ```
-    /// use sendcloud_proto::sandbox::SandboxConfig;
+    /// use sendcloud_sandbox::SandboxConfig;
     /// let config = SandboxConfig::from_toml(r#"
     ///     per_minute_limit = 3
     ///     balance = 100
@@ -282,7 +282,7 @@ impl SandboxConfig {
     /// Reads a configuration from JSON, with the same fields as [`SandboxConfig::from_toml`].
     ///
     /// ```
-    /// use sendcloud_proto::sandbox::SandboxConfig;
+    /// use sendcloud_sandbox::SandboxConfig;
     /// let config = SandboxConfig::from_json(
     ///     r#"{"accounts":[{"smsUser":"me","smsKey":"k"}],"per_day_limit":5}"#).unwrap();
     /// assert_eq!(config.per_day_limit, 5);

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use sendcloud_proto::hook::{HookError, HookVerifier, MemoryReplayGuard};
-use sendcloud_proto::sandbox::{Sandbox, SandboxConfig, DEFAULT_HOOK_APP_KEY};
 use sendcloud_proto::*;
+use sendcloud_sandbox::{Sandbox, SandboxConfig, DEFAULT_HOOK_APP_KEY};
 
 fn events_for(phones: &[String], code: &str, now: Timestamp) -> Vec<(String, Form<'static>)> {
     let mut sandbox = Sandbox::new(SandboxConfig {

@@ -23,12 +23,12 @@ use serde_json::{json, Map, Value};
 use super::manage::{bad, date_time, Call};
 use super::outbox::{DeliveryOutcome, MessageKind, OutboxMessage};
 use super::{clip, param, Reply, Sandbox};
-use crate::api::data::MAX_STATS_DAYS;
-use crate::api::period::{Date, Period, MAX_PAGE_LIMIT};
-use crate::api::status::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
-use crate::form::Form;
-use crate::response::split_id_list;
-use crate::status::StatusCode;
+use sendcloud_proto::api::data::MAX_STATS_DAYS;
+use sendcloud_proto::api::period::{Date, Period, MAX_PAGE_LIMIT};
+use sendcloud_proto::api::status::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
+use sendcloud_proto::form::Form;
+use sendcloud_proto::response::split_id_list;
+use sendcloud_proto::status::StatusCode;
 
 /// `start` and `limit` (default 0 and 100; the limit at most 100).
 pub(super) fn paging(p: &Form<'static>) -> Result<(usize, usize), Reply> {

@@ -2,8 +2,8 @@
 //! --example sandbox_server -- 127.0.0.1:8025`. Hook events are not queued, so that long
 //! load runs keep a bounded queue.
 
-use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
-use sendcloud_hyper::server::SandboxServer;
+use sendcloud_sandbox::server::SandboxServer;
+use sendcloud_sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

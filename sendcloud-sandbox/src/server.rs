@@ -6,8 +6,8 @@
 //!
 //! ```no_run
 //! # async fn run() -> std::io::Result<()> {
-//! use sendcloud_hyper::server::SandboxServer;
-//! use sendcloud_hyper::proto::sandbox::{Sandbox, SandboxConfig};
+//! use sendcloud_sandbox::server::SandboxServer;
+//! use sendcloud_sandbox::{Sandbox, SandboxConfig};
 //! let server = SandboxServer::bind("127.0.0.1:0", Sandbox::new(SandboxConfig::default())).await?;
 //! println!("sandbox at {}", server.base_url());
 //! # Ok(()) }
@@ -17,18 +17,17 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use crate::Sandbox;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sendcloud_proto::sandbox::Sandbox;
+use sendcloud_proto::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-
-use crate::client::local_now;
 
 /// Largest request body the server reads.
 pub const MAX_REQUEST_BYTES: usize = 4 << 20;
@@ -483,7 +482,8 @@ async fn serve_one(
         Err(_) => return Ok(response(413, "text/plain", "request body too large")),
     };
     let request = http::Request::from_parts(parts, body);
-    let now = local_now().offset_by(shared.clock_skew_ms.load(Ordering::Relaxed));
+    let now = Timestamp::from_system_time(SystemTime::now())
+        .offset_by(shared.clock_skew_ms.load(Ordering::Relaxed));
     let answer = lock(&shared.sandbox).handle(&request, now);
     if fault == Fault::DropAfter {
         return Err(Dropped);
@@ -497,97 +497,4 @@ async fn serve_one(
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The tunnels a [`TunnelProxy`] opened: target and `Proxy-Authorization` value.
-type Tunnels = Arc<Mutex<Vec<(String, Option<String>)>>>;
-
-/// A minimal HTTP CONNECT proxy on a local address, for testing clients' proxy settings:
-/// it opens the tunnels it is asked for and counts them (and the `Proxy-Authorization`
-/// headers it saw).
-#[derive(Debug)]
-pub struct TunnelProxy {
-    addr: SocketAddr,
-    tunnels: Tunnels,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl TunnelProxy {
-    /// Starts the proxy on `addr` (e.g. `127.0.0.1:0`).
-    pub async fn bind(addr: &str) -> std::io::Result<TunnelProxy> {
-        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let tunnels: Tunnels = Arc::default();
-        let seen = tunnels.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let seen = seen.clone();
-                tokio::spawn(async move {
-                    let mut reader = BufReader::new(stream);
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).await.is_err() {
-                        return;
-                    }
-                    let target = match line.split_whitespace().collect::<Vec<_>>()[..] {
-                        ["CONNECT", target, _] => target.to_owned(),
-                        _ => return,
-                    };
-                    let mut auth = None;
-                    loop {
-                        let mut header = String::new();
-                        match reader.read_line(&mut header).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) if header == "\r\n" => break,
-                            Ok(_) => {
-                                if let Some((name, value)) = header.split_once(':') {
-                                    if name.eq_ignore_ascii_case("proxy-authorization") {
-                                        auth = Some(value.trim().to_owned());
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    let Ok(mut upstream) = tokio::net::TcpStream::connect(&target).await else {
-                        let _ = reader
-                            .get_mut()
-                            .write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
-                            .await;
-                        return;
-                    };
-                    lock(&seen).push((target, auth));
-                    let mut client = reader.into_inner();
-                    if client
-                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                });
-            }
-        });
-        Ok(TunnelProxy {
-            addr,
-            tunnels,
-            task,
-        })
-    }
-
-    /// The proxy's URL, `http://ADDR`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The tunnels opened so far: target and `Proxy-Authorization` value.
-    pub fn tunnels(&self) -> Vec<(String, Option<String>)> {
-        lock(&self.tunnels).clone()
-    }
-}
-
-impl Drop for TunnelProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::status::StatusCode;
+use sendcloud_proto::status::StatusCode;
 
 /// One minute in milliseconds.
 pub(crate) const MINUTE_MS: u64 = 60_000;

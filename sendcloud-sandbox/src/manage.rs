@@ -36,10 +36,10 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{clip, param, Reply, Sandbox, SignName, Template, TemplateKind};
-use crate::api::period::{check_text, Date};
-use crate::api::template::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
-use crate::form::Form;
-use crate::status::StatusCode;
+use sendcloud_proto::api::period::{check_text, Date};
+use sendcloud_proto::api::template::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
+use sendcloud_proto::form::Form;
+use sendcloud_proto::status::StatusCode;
 
 /// A call beyond sending, by its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +191,7 @@ fn checked(field: &'static str, v: &str, max: usize) -> Result<String, Reply> {
 }
 
 fn checked_sign(v: &str) -> Result<String, Reply> {
-    crate::api::template::sign_name(v).map_err(bad)
+    sendcloud_proto::api::template::sign_name(v).map_err(bad)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` (UTC) of a UNIX time in ms.
@@ -663,7 +663,7 @@ impl Sandbox {
         let name = checked(
             "labelName",
             required(p, "labelName")?,
-            crate::api::label::MAX_LABEL_NAME_CHARS,
+            sendcloud_proto::api::label::MAX_LABEL_NAME_CHARS,
         )?;
         if self
             .registry
