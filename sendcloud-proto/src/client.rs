@@ -287,11 +287,6 @@ fn parse_uri(url: String) -> Result<http::Uri, Error> {
 pub fn parse_response<E: Endpoint, B: AsRef<[u8]>>(
     response: &http::Response<B>,
 ) -> Result<E::Output, Error> {
-    if response.status().is_success() {
-        if let Some(output) = E::parse_fast(response.body().as_ref()) {
-            return Ok(output);
-        }
-    }
     E::parse(decode_response(response)?)
 }
 

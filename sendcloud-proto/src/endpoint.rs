@@ -32,14 +32,6 @@ pub trait Endpoint {
     /// Decodes the `info` of a successful answer.
     fn parse(envelope: Envelope<'_>) -> Result<Self::Output, Error>;
 
-    /// Decodes the body of a 2xx answer in one pass, when it has the strict shape this
-    /// call knows and is a success; `None` (the default) for anything else, which is
-    /// then decoded the usual way ([`crate::response::decode_response`], then [`Endpoint::parse`]).
-    /// An implementation must answer exactly as the usual way would.
-    fn parse_fast(_body: &[u8]) -> Option<Self::Output> {
-        None
-    }
-
     /// The idempotency key the request carries, if any.
     fn send_request_id(&self) -> Option<&SendRequestId> {
         None

@@ -42,7 +42,6 @@ pub mod endpoint;
 pub mod error;
 pub mod form;
 pub mod hook;
-mod json;
 pub mod phone;
 pub mod response;
 pub mod retry;

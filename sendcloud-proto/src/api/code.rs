@@ -6,7 +6,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
 use crate::form::Form;
 use crate::phone::Phone;
-use crate::response::{send_receipt, send_receipt_fast, Envelope, SendReceipt};
+use crate::response::{send_receipt, Envelope, SendReceipt};
 use crate::values::{SendRequestId, SignId, Tag, VerificationCode};
 
 /// The sign name (the sender shown in the message) of a code SMS, by id or by name.
@@ -112,10 +112,6 @@ impl Endpoint for SendCode {
 
     fn parse(envelope: Envelope<'_>) -> Result<SendReceipt, Error> {
         send_receipt(envelope)
-    }
-
-    fn parse_fast(body: &[u8]) -> Option<SendReceipt> {
-        send_receipt_fast(body)
     }
 
     fn send_request_id(&self) -> Option<&SendRequestId> {

@@ -6,7 +6,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
 use crate::form::Form;
 use crate::phone::Phone;
-use crate::response::{send_receipt, send_receipt_fast, Envelope, SendReceipt};
+use crate::response::{send_receipt, Envelope, SendReceipt};
 use crate::values::{SendRequestId, Tag, VerificationCode};
 
 /// A voice verification code (`POST sendVoice`) to one number.
@@ -80,10 +80,6 @@ impl Endpoint for SendVoice {
 
     fn parse(envelope: Envelope<'_>) -> Result<SendReceipt, Error> {
         send_receipt(envelope)
-    }
-
-    fn parse_fast(body: &[u8]) -> Option<SendReceipt> {
-        send_receipt_fast(body)
     }
 
     fn send_request_id(&self) -> Option<&SendRequestId> {
