@@ -34,7 +34,6 @@
 
 pub mod api;
 pub mod batch;
-mod chunked;
 pub mod client;
 pub mod credentials;
 pub mod driver;

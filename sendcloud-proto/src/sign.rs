@@ -3,7 +3,6 @@
 pub(crate) use md5::{Digest, Md5};
 pub(crate) use sha2::Sha256;
 
-use crate::chunked::{Chunked, Sink};
 use crate::credentials::Secret;
 
 /// The parameter that carries the signature; it is never signed itself.
@@ -36,31 +35,6 @@ impl SignatureAlgorithm {
             _ => None,
         }
     }
-}
-
-/// The lowercase hex digest of `bytes` into `out`; returns its length.
-#[inline]
-pub(crate) fn hex_digest<D: Digest>(bytes: &[u8], out: &mut [u8; 64]) -> usize {
-    lower_hex(&D::digest(bytes), out)
-}
-
-/// Lowercase hex of a digest (what `hex::encode` gives) into `out`; returns its length.
-fn lower_hex(bytes: &[u8], out: &mut [u8; 64]) -> usize {
-    /// The two hex digits of every byte value.
-    const PAIRS: [[u8; 2]; 256] = {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut t = [[0u8; 2]; 256];
-        let mut b = 0;
-        while b < 256 {
-            t[b] = [DIGITS[b >> 4], DIGITS[b & 0xF]];
-            b += 1;
-        }
-        t
-    };
-    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair.copy_from_slice(&PAIRS[usize::from(b)]);
-    }
-    bytes.len() * 2
 }
 
 /// Sorts parameters the way the signature needs them: by name, in ascending byte order,
@@ -131,53 +105,48 @@ where
     signer.finish_hex(out)
 }
 
-/// A hash as the sink of a [`Chunked`] buffer.
-pub(crate) struct Hashing<D>(D);
-
-impl<D: Digest> Sink for Hashing<D> {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-}
-
-/// Hashes the canonical string `KEY&k1=v1&...&KEY` as its pieces are given, through a
-/// buffer on the stack (the string is never built in memory). Pairs must come sorted by
-/// name, without `signature`.
+/// Hashes the canonical string `KEY&k1=v1&...&KEY` as its pieces are given (the string is
+/// never built in memory): the one way a signature is made, by [`sign`], [`verify`] and
+/// the body a client prepares. Pairs must come sorted by name, without `signature`.
 pub(crate) struct Signer<'k, D: Digest> {
-    canonical: Chunked<Hashing<D>, 128>,
+    hash: D,
     key: &'k [u8],
     first: bool,
 }
 
 impl<'k, D: Digest> Signer<'k, D> {
-    #[inline(always)]
     pub(crate) fn new(key: &'k Secret) -> Self {
-        // The buffer is two whole blocks of either hash (64 bytes each).
-        let mut canonical = Chunked::new(Hashing(D::new()));
         let key = key.expose().as_bytes();
-        canonical.extend(key);
-        canonical.push(b'&');
+        let mut hash = D::new();
+        hash.update(key);
+        hash.update(b"&");
         Signer {
-            canonical,
+            hash,
             key,
             first: true,
         }
     }
 
     /// Adds the pair `name=value` (the raw value, not url-encoded).
-    #[inline(always)]
     pub(crate) fn pair(&mut self, name: &[u8], value: &[u8]) {
-        self.canonical.extend_pair(!self.first, name, value);
+        if !self.first {
+            self.hash.update(b"&");
+        }
         self.first = false;
+        self.hash.update(name);
+        self.hash.update(b"=");
+        self.hash.update(value);
     }
 
     /// Writes the lowercase hex signature into `out` and returns its length (32 or 64).
     pub(crate) fn finish_hex(mut self, out: &mut [u8; 64]) -> usize {
-        self.canonical.push(b'&');
-        self.canonical.extend(self.key);
-        let Hashing(hash) = self.canonical.finish();
-        lower_hex(&hash.finalize(), out)
+        self.hash.update(b"&");
+        self.hash.update(self.key);
+        let digest = self.hash.finalize();
+        let n = digest.len() * 2;
+        // `out` holds the 64 digits of the longest digest.
+        let _ = hex::encode_to_slice(digest, &mut out[..n]);
+        n
     }
 }
 
@@ -230,19 +199,4 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         diff |= x ^ y;
     }
     std::hint::black_box(diff) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hex_matches_the_hex_crate_for_every_byte() {
-        let all: Vec<u8> = (0..=255).collect();
-        for chunk in all.chunks(32) {
-            let mut out = [0u8; 64];
-            let n = lower_hex(chunk, &mut out);
-            assert_eq!(&out[..n], hex::encode(chunk).as_bytes());
-        }
-    }
 }
