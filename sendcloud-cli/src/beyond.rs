@@ -3,8 +3,9 @@
 
 use clap::{ArgGroup, Args, Subcommand};
 use sendcloud_proto::{
-    AddTemplate, Date, Paging, Period, Phone, ReportMsgType, SignPosition, SmsType, StatusQuery,
-    TemplateId, TemplateInfo, UpdateTemplate, ValidationError, VerifyState,
+    AddTemplate, Date, DeleteTemplate, GetTemplate, Paging, Period, Phone, ReportMsgType,
+    SignPosition, SmsType, StatusQuery, SubmitTemplate, TemplateId, TemplateInfo, UpdateTemplate,
+    ValidationError, VerifyState,
 };
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
@@ -88,7 +89,7 @@ pub fn status(g: &Global, a: &StatusArgs) -> Result<u8, Failure> {
     let target = Target::connect(g)?;
     let page = target
         .client
-        .status_query(query)
+        .call(query)
         .map_err(|e| client_failure(&e, None))?;
     target.note("asked");
     if g.json {
@@ -313,7 +314,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
     let fail = |e: ClientError| client_failure(&e, None);
     let (value, lines): (Value, Vec<String>) = match job {
         Job::List(l) => {
-            let list = c.templates(l).map_err(fail)?;
+            let list = c.call(l).map_err(fail)?;
             target.note("asked");
             if !g.json {
                 println!("{} template(s):", list.total);
@@ -325,7 +326,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
             (json!({ "total": list.total, "templates": ts }), Vec::new())
         }
         Job::Get(i) => {
-            let t = c.template(i).map_err(fail)?;
+            let t = c.call(GetTemplate(i)).map_err(fail)?;
             target.note("asked");
             if !g.json {
                 print_template(&t);
@@ -333,7 +334,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
             (json!({ "template": template_json(&t) }), Vec::new())
         }
         Job::Add(add) => {
-            let new = c.add_template(add).map_err(fail)?;
+            let new = c.call(add).map_err(fail)?;
             target.note("asked");
             (
                 json!({ "id": new.get() }),
@@ -345,7 +346,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
         }
         Job::Update(u) => {
             let i = u.id();
-            c.update_template(u).map_err(fail)?;
+            c.call(u).map_err(fail)?;
             target.note("asked");
             (
                 json!({ "id": i.get() }),
@@ -355,7 +356,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
             )
         }
         Job::Delete(i) => {
-            c.delete_template(i).map_err(fail)?;
+            c.call(DeleteTemplate(i)).map_err(fail)?;
             target.note("asked");
             (
                 json!({ "id": i.get() }),
@@ -363,7 +364,7 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
             )
         }
         Job::Submit(i) => {
-            c.submit_template(i).map_err(fail)?;
+            c.call(SubmitTemplate(i)).map_err(fail)?;
             target.note("asked");
             (
                 json!({ "id": i.get() }),

@@ -1,7 +1,7 @@
 //! `sendcloud_error`: the details of a failure, handed out through `err_out`.
 
 use sendcloud_proto::hook::HookError;
-use sendcloud_proto::transport::ClientError;
+use sendcloud_proto::ClientError;
 use sendcloud_proto::{Error, Rejected, ValidationError};
 
 use crate::sendcloud_result::{self, *};

@@ -1,10 +1,9 @@
 //! The async client.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::Either;
@@ -12,17 +11,16 @@ use futures_util::stream::{self, StreamExt};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
 use sendcloud_proto::{
-    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Endpoint, GetServerTime, Phone,
-    RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Timestamp,
+    BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint, GetServerTime, Next,
+    Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Session, Timestamp,
     TransportFailure,
 };
 use tower::ServiceExt;
 use tracing::Instrument;
 
 /// A boxed error, as tower services give them.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use sendcloud_proto::config::BoxError;
 
 /// The default HTTP service: hyper-util's pooled client over rustls (ring, Mozilla roots).
 pub type DefaultService = hyper_util::client::legacy::Client<
@@ -30,34 +28,27 @@ pub type DefaultService = hyper_util::client::legacy::Client<
     Full<Bytes>,
 >;
 
-pub use sendcloud_proto::transport::ClientError as Error;
+pub use sendcloud_proto::ClientError as Error;
 
 /// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
-/// proxy password.
-#[derive(Clone, Debug)]
-pub struct ClientBuilder {
-    settings: sendcloud_proto::transport::ClientSettings,
-    bulk_concurrency: usize,
-    max_idle_per_host: usize,
-}
+/// proxy password. `.transport(WithService(service))` builds the client over your own
+/// HTTP service instead of the default one.
+pub type ClientBuilder<T = Hyper> = sendcloud_proto::ClientBuilder<T>;
 
-impl ClientBuilder {
-    sendcloud_proto::client_settings_methods!();
+/// The default transport: hyper-util's pooled client over rustls ([`DefaultService`]).
+/// Building it needs a Tokio runtime.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hyper;
 
-    /// How many batches of a bulk send are in flight at once (default 4).
-    pub fn bulk_concurrency(mut self, n: usize) -> Self {
-        self.bulk_concurrency = n.max(1);
-        self
-    }
+impl sendcloud_proto::Transport for Hyper {
+    type Client = Client<DefaultService>;
 
-    /// Builds the client over hyper-util's pooled client with rustls.
-    /// Must be called within a Tokio runtime.
-    pub fn build(self) -> Result<Client<DefaultService>, Error> {
+    fn build(self, config: ClientConfig) -> Result<Client<DefaultService>, Error> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(self.settings.connect_timeout));
-        let proxy = self.settings.proxy_url(|k| std::env::var(k).ok());
+        http.set_connect_timeout(Some(config.connect_timeout));
+        let proxy = config.proxy_url(|k| std::env::var(k).ok());
         let connector =
             crate::proxy::ProxyConnector::new(http, proxy.as_deref()).map_err(Error::Config)?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -66,41 +57,46 @@ impl ClientBuilder {
             .enable_http1()
             .wrap_connector(connector);
         let service = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(self.max_idle_per_host)
+            .pool_max_idle_per_host(32)
             .pool_idle_timeout(Duration::from_secs(60))
             .build(https);
-        self.build_with(service)
+        WithService(service).build(config)
     }
+}
 
-    /// Builds the client over your own HTTP service (add middleware with tower layers).
-    pub fn build_with<S>(self, service: S) -> Result<Client<S>, Error> {
-        let core = self.settings.core_client()?;
+/// A transport over your own HTTP service (a tower `Service`, with your layers).
+#[derive(Clone, Debug)]
+pub struct WithService<S>(pub S);
+
+impl<S> sendcloud_proto::Transport for WithService<S> {
+    type Client = Client<S>;
+
+    fn build(self, config: ClientConfig) -> Result<Client<S>, Error> {
+        let session = Session::from_config(&config, seed())?;
         Ok(Client {
             inner: Arc::new(Inner {
-                core,
-                service,
-                retry: self.settings.retry,
-                timeout: self.settings.timeout,
-                max_response_bytes: self.settings.max_response_bytes,
-                bulk_concurrency: self.bulk_concurrency,
-                clock_offset_ms: AtomicI64::new(0),
-                counter: AtomicU64::new(0),
-                seed: std::collections::hash_map::RandomState::new(),
+                session,
+                service: self.0,
+                timeout: config.timeout,
+                max_response_bytes: config.max_response_bytes,
+                bulk_concurrency: config.bulk_concurrency.max(1),
             }),
         })
     }
 }
 
+/// 128 bits from the standard library's per-process random keys, for the session's ids.
+fn seed() -> u128 {
+    let state = std::collections::hash_map::RandomState::new();
+    (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8))
+}
+
 struct Inner<S> {
-    core: sendcloud_proto::Client,
+    session: Session,
     service: S,
-    retry: RetryPolicy,
     timeout: Duration,
     max_response_bytes: usize,
     bulk_concurrency: usize,
-    clock_offset_ms: AtomicI64,
-    counter: AtomicU64,
-    seed: std::collections::hash_map::RandomState,
 }
 
 /// An async SendCloud client, generic over the HTTP service it sends through.
@@ -132,9 +128,7 @@ impl<S> Clone for Client<S> {
 impl<S> fmt::Debug for Client<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("core", &self.inner.core)
-            .field("retry", &self.inner.retry)
-            .field("clock_offset_ms", &self.inner.clock_offset_ms)
+            .field("session", &self.inner.session)
             .finish_non_exhaustive()
     }
 }
@@ -142,11 +136,7 @@ impl<S> fmt::Debug for Client<S> {
 impl Client<DefaultService> {
     /// Settings for a client of `sms_user` with `sms_key`.
     pub fn builder(sms_user: impl Into<String>, sms_key: impl Into<String>) -> ClientBuilder {
-        ClientBuilder {
-            settings: sendcloud_proto::transport::ClientSettings::new(sms_user, sms_key),
-            bulk_concurrency: 4,
-            max_idle_per_host: 32,
-        }
+        ClientBuilder::new(sms_user, sms_key, Hyper)
     }
 }
 
@@ -165,12 +155,12 @@ where
 {
     /// The sans-IO core this client drives.
     pub fn core(&self) -> &sendcloud_proto::Client {
-        &self.inner.core
+        self.inner.session.client()
     }
 
     /// The learned offset of the server's clock from this machine's, in ms.
     pub fn clock_offset_ms(&self) -> i64 {
-        self.inner.clock_offset_ms.load(Ordering::Relaxed)
+        self.inner.session.clock_offset_ms()
     }
 
     /// Sends a template SMS or MMS.
@@ -192,10 +182,7 @@ where
     pub async fn server_time(&self) -> Result<ServerTime, Error> {
         let sent = local_now();
         let t = self.call(GetServerTime).await?;
-        let received = local_now();
-        self.inner
-            .clock_offset_ms
-            .store(clock_offset(t.0, sent, received), Ordering::Relaxed);
+        self.inner.session.learn_clock(t, sent, local_now());
         Ok(t)
     }
 
@@ -203,55 +190,26 @@ where
     /// sendRequestIds `{base_id}-{n}`, with up to `bulk_concurrency` batches in flight,
     /// reading the numbers as it goes (memory stays bounded). `progress` sees the report
     /// after each batch.
-    pub async fn send_bulk<I>(
+    pub async fn send_bulk(
         &self,
         template: BulkTemplate,
         base_id: &str,
-        phones: I,
+        phones: impl IntoIterator<Item = Phone>,
         mut progress: impl FnMut(&BulkReport),
-    ) -> Result<BulkReport, Error>
-    where
-        I: IntoIterator<Item = Phone>,
-    {
+    ) -> Result<BulkReport, Error> {
         let batches = Batches::new(template, base_id, phones)?;
         let mut report = BulkReport::default();
         let mut results = stream::iter(batches)
             .map(|batch| async move {
-                let id = batch
-                    .request
-                    .send_request_id()
-                    .cloned()
-                    .expect("batches carry ids");
-                let recipients = batch.request.recipients().clone();
-                let result = self.call(batch.request).await;
-                (batch.index, id, recipients, batch.duplicates.len(), result)
+                let (request, ticket) = batch.into_parts();
+                (ticket, self.call(request).await)
             })
             .buffer_unordered(self.inner.bulk_concurrency);
-        while let Some((index, id, recipients, dups, result)) = results.next().await {
-            report.record(
-                index,
-                &id,
-                &recipients,
-                dups,
-                result.as_ref().map_err(|e| e as &dyn BatchError),
-            );
+        while let Some((ticket, result)) = results.next().await {
+            report.record_batch(&ticket, result.as_ref().map_err(|e| e as &dyn BatchError));
             progress(&report);
         }
         Ok(report)
-    }
-
-    fn random(&self) -> u64 {
-        let mut h = self.inner.seed.build_hasher();
-        h.write_u64(self.inner.counter.fetch_add(1, Ordering::Relaxed));
-        h.finish()
-    }
-
-    fn jitter(&self) -> f64 {
-        (self.random() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn now(&self) -> Timestamp {
-        local_now().offset_by(self.clock_offset_ms())
     }
 
     /// Runs any endpoint through the retry policy.
@@ -263,18 +221,17 @@ where
     }
 
     async fn call_loop<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
-        let mut call = Call::new(endpoint, self.inner.retry, || {
-            generated_request_id(((self.random() as u128) << 64) | self.random() as u128)
-        });
+        let session = &self.inner.session;
+        let mut call = session.start(endpoint);
         loop {
-            let request = call.request_at(&self.inner.core, || self.now())?;
+            let request = session.request(&mut call, local_now)?;
             let traced = tracing::enabled!(tracing::Level::DEBUG);
             let span = if traced {
                 tracing::debug_span!(
                     "sendcloud.request",
                     endpoint = E::PATH,
                     attempt = call.attempts(),
-                    phone = %first_phone_masked(request.body()),
+                    phone = call.masked_phone(),
                 )
             } else {
                 tracing::Span::none()
@@ -286,33 +243,39 @@ where
             } else {
                 self.exchange(request).await
             };
-            match exchanged {
+            let next = match exchanged {
                 Ok(response) => {
+                    let next = session.on_response(&mut call, &response);
                     span.in_scope(|| {
                         tracing::debug!(
                             http_status = response.status().as_u16(),
-                            status_code = sendcloud_proto::Envelope::decode(response.body())
-                                .ok()
-                                .map(|e| e.status.code()),
+                            status_code = call.status().map(|s| s.code()),
                             latency_ms = started.map(|t| t.elapsed().as_millis() as u64),
                             "answer"
                         )
                     });
-                    match call.on_response(&response, || self.jitter()) {
-                        Next::Done(result) => return result.map_err(Error::from),
-                        Next::Retry(delay) => tokio::time::sleep(delay).await,
-                        Next::ResyncClock => {
-                            self.server_time().await?;
-                            call.clock_resynced();
+                    next
+                }
+                Err((kind, message, source)) => {
+                    span.in_scope(|| tracing::debug!(?kind, %message, "transport failure"));
+                    match session.on_transport_failure(&mut call, kind) {
+                        Some(delay) => Next::Retry(delay),
+                        None => {
+                            return Err(Error::Transport {
+                                kind,
+                                message,
+                                source,
+                            })
                         }
                     }
                 }
-                Err((kind, message)) => {
-                    span.in_scope(|| tracing::debug!(?kind, %message, "transport failure"));
-                    match call.on_transport_failure(kind, || self.jitter()) {
-                        Some(delay) => tokio::time::sleep(delay).await,
-                        None => return Err(Error::Transport { kind, message }),
-                    }
+            };
+            match next {
+                Next::Done(result) => return result.map_err(Error::from),
+                Next::Retry(delay) => tokio::time::sleep(delay).await,
+                Next::ResyncClock => {
+                    self.server_time().await?;
+                    call.clock_resynced();
                 }
             }
         }
@@ -321,7 +284,7 @@ where
     async fn exchange(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Bytes>, (TransportFailure, String)> {
+    ) -> Result<http::Response<Bytes>, Failure> {
         let (parts, body) = request.into_parts();
         let request = http::Request::from_parts(parts, Full::new(Bytes::from(body)));
         let mut service = self.inner.service.clone();
@@ -341,14 +304,18 @@ where
             Either::Right(_) => Err((
                 TransportFailure::Timeout,
                 format!("no complete answer within {:?}", self.inner.timeout),
+                None,
             )),
         }
     }
 }
 
+/// A failed exchange: its kind, its description (causes included) and the error behind it.
+type Failure = (TransportFailure, String, Option<BoxError>);
+
 /// Reads a whole answer of at most `limit` bytes. An answer in one frame (the usual case
 /// with a Content-Length) is kept as it came, without a copy.
-async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, (TransportFailure, String)>
+async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Failure>
 where
     B: http_body::Body,
     B::Error: Into<BoxError>,
@@ -361,7 +328,11 @@ where
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             let e: BoxError = e.into();
-            (TransportFailure::Io, format!("reading the answer: {e}"))
+            (
+                TransportFailure::Io,
+                format!("reading the answer: {e}"),
+                Some(e),
+            )
         })?;
         let Ok(mut data) = frame.into_data() else {
             continue; // trailers
@@ -372,6 +343,7 @@ where
             return Err((
                 TransportFailure::Io,
                 format!("the answer is longer than the limit of {limit} bytes"),
+                None,
             ));
         }
         match first.take() {
@@ -395,15 +367,7 @@ where
     })
 }
 
-/// The first recipient of a request body, masked, for logs.
-fn first_phone_masked(body: &[u8]) -> String {
-    sendcloud_proto::Form::decode(body)
-        .get("phone")
-        .map(|p| mask_phone(p.split(',').next().unwrap_or("")))
-        .unwrap_or_default()
-}
-
-fn classify(e: BoxError) -> (TransportFailure, String) {
+fn classify(e: BoxError) -> Failure {
     let kind = match e.downcast_ref::<hyper_util::client::legacy::Error>() {
         Some(le) if le.is_connect() => TransportFailure::Connect,
         _ => TransportFailure::Io,
@@ -415,17 +379,12 @@ fn classify(e: BoxError) -> (TransportFailure, String) {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    (kind, message)
+    (kind, message, Some(e))
 }
 
 /// This machine's clock as UNIX milliseconds.
 pub fn local_now() -> Timestamp {
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0),
-    )
+    Timestamp::from_system_time(SystemTime::now())
 }
 
 #[cfg(test)]
@@ -472,7 +431,7 @@ mod tests {
     #[tokio::test]
     async fn an_answer_past_the_limit_is_refused() {
         let frames = vec![data("12345"), data("67890"), data("x")];
-        let (kind, message) = read_body(body_of(frames), 10).await.unwrap_err();
+        let (kind, message, _) = read_body(body_of(frames), 10).await.unwrap_err();
         assert_eq!(kind, TransportFailure::Io);
         assert_eq!(message, "the answer is longer than the limit of 10 bytes");
         assert_eq!(
@@ -493,8 +452,14 @@ mod tests {
                 "reset",
             )),
         ];
-        let (kind, message) = read_body(body_of(frames), 100).await.unwrap_err();
+        let (kind, message, source) = read_body(body_of(frames), 100).await.unwrap_err();
         assert_eq!(kind, TransportFailure::Io);
         assert_eq!(message, "reading the answer: reset");
+        // The cause is kept, not only its words.
+        let source = source.expect("the body's error");
+        let io = source
+            .downcast_ref::<std::io::Error>()
+            .expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionReset);
     }
 }

@@ -6,10 +6,9 @@
 //! the client is generic over a tower `Service` so that you can add your own middleware.
 #![deny(missing_docs)]
 
-mod beyond;
 pub mod client;
 pub mod hook;
 pub mod proxy;
 
-pub use client::{Client, ClientBuilder, DefaultService, Error};
+pub use client::{Client, ClientBuilder, DefaultService, Error, Hyper, WithService};
 pub use sendcloud_proto as proto;

@@ -9,9 +9,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use sendcloud_proto::transport::{base64, redact_url as redact};
-
-use crate::client::BoxError;
+use base64::Engine as _;
+use sendcloud_proto::config::{redact_url as redact, BoxError};
 
 /// Connects directly, or through a proxy (`CONNECT host:port`) when one is set.
 #[derive(Clone, Debug)]
@@ -46,7 +45,10 @@ impl ProxyConnector {
                 let mut tunnel = Tunnel::new(dst, http.clone());
                 if let Some(userinfo) = userinfo {
                     let decoded = percent_decode(userinfo);
-                    let value = format!("Basic {}", base64(decoded.as_bytes()));
+                    let value = format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(decoded.as_bytes())
+                    );
                     let header = http::HeaderValue::from_str(&value)
                         .map_err(|_| "proxy credentials are not valid in a header".to_owned())?;
                     tunnel = tunnel.with_auth(header);

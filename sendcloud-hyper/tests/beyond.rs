@@ -45,7 +45,7 @@ async fn status_query() {
         .await
         .unwrap();
     let page = c
-        .status_query(StatusQuery::new(Period::today()).unwrap())
+        .call(StatusQuery::new(Period::today()).unwrap())
         .await
         .unwrap();
     assert_eq!(page.total, 2);
@@ -53,7 +53,7 @@ async fn status_query() {
         .unwrap()
         .with_sms_ids([&r.sms_ids[1]])
         .unwrap();
-    let page = c.status_query(q).await.unwrap();
+    let page = c.call(q).await.unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].receiver, "13800000098");
     assert_eq!(page.records[0].state(), DeliveryState::ProcessFailed);
@@ -62,7 +62,9 @@ async fn status_query() {
         Some(StatusCode::HookGlobalIntercept)
     );
     let stats = c
-        .process_failed_stats(StatsQuery::new(Period::today()).unwrap().aggregated())
+        .call(ProcessFailedStats(
+            StatsQuery::new(Period::today()).unwrap().aggregated(),
+        ))
         .await
         .unwrap();
     assert_eq!(stats.total.unwrap().global_block_list, 1);
@@ -74,42 +76,42 @@ async fn status_query() {
 async fn template_life_cycle() {
     let server = sandbox().await;
     let c = client(&server);
-    let before = c.templates(ListTemplates::default()).await.unwrap().total;
+    let before = c.call(ListTemplates::default()).await.unwrap().total;
 
     let id = c
-        .add_template(
+        .call(
             AddTemplate::new("reminder", "See you at %time%.", "Acme", SmsType::Notice)
                 .unwrap()
                 .with_sign_position(SignPosition::Suffix),
         )
         .await
         .unwrap();
-    let list = c.templates(ListTemplates::default()).await.unwrap();
+    let list = c.call(ListTemplates::default()).await.unwrap();
     assert_eq!(list.total, before + 1);
     let t = list.templates.iter().find(|t| t.id == id.get()).unwrap();
     assert_eq!(t.content, "See you at %time%.【Acme】");
     assert_eq!(t.verify_state(), Some(VerifyState::Pending));
 
-    c.update_template(UpdateTemplate::new(id, "reminder-2", "Acme", SmsType::Notice).unwrap())
+    c.call(UpdateTemplate::new(id, "reminder-2", "Acme", SmsType::Notice).unwrap())
         .await
         .unwrap();
-    let t = c.template(id).await.unwrap();
+    let t = c.call(GetTemplate(id)).await.unwrap();
     assert_eq!(t.name, "reminder-2");
     assert_eq!(t.content, "【Acme】See you at %time%.");
 
-    c.submit_template(id).await.unwrap();
+    c.call(SubmitTemplate(id)).await.unwrap();
     assert_eq!(
-        c.template(id).await.unwrap().verify_state(),
+        c.call(GetTemplate(id)).await.unwrap().verify_state(),
         Some(VerifyState::Approved)
     );
 
-    c.delete_template(id).await.unwrap();
+    c.call(DeleteTemplate(id)).await.unwrap();
     assert_eq!(
-        c.templates(ListTemplates::default()).await.unwrap().total,
+        c.call(ListTemplates::default()).await.unwrap().total,
         before
     );
     assert_eq!(
-        api_status(c.delete_template(id).await.unwrap_err()),
+        api_status(c.call(DeleteTemplate(id)).await.unwrap_err()),
         Some(StatusCode::TemplateNotFound)
     );
 }
@@ -119,17 +121,14 @@ async fn signs_and_labels() {
     let server = sandbox().await;
     let c = client(&server);
     let sign = c
-        .add_sign(SaveSign::new("Zeta", SignType::International).unwrap())
+        .call(SaveSign::new("Zeta", SignType::International).unwrap())
         .await
         .unwrap();
     assert_eq!(sign.sign_type, "国际短信");
-    assert_eq!(c.signs().await.unwrap().len(), 3);
-    let label = c
-        .add_label(SaveLabel::new("spring").unwrap())
-        .await
-        .unwrap();
+    assert_eq!(c.call(ListSigns).await.unwrap().len(), 3);
+    let label = c.call(SaveLabel::new("spring").unwrap()).await.unwrap();
     let id = LabelId::new(label.id).unwrap();
-    assert_eq!(c.label(id).await.unwrap().name, "spring");
-    c.delete_label(id).await.unwrap();
-    assert!(c.labels(ListLabels::new()).await.unwrap().is_empty());
+    assert_eq!(c.call(GetLabel(id)).await.unwrap().name, "spring");
+    c.call(DeleteLabel(id)).await.unwrap();
+    assert!(c.call(ListLabels::new()).await.unwrap().is_empty());
 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::api::send::SendTemplate;
+use crate::endpoint::Endpoint;
 use crate::error::ValidationError;
 use crate::phone::{Phone, Recipients, MAX_RECIPIENTS};
 use crate::values::{LabelId, MsgType, SendRequestId, Tag, TemplateId, MAX_REQUEST_ID_CHARS};
@@ -84,6 +85,33 @@ pub struct Batch {
     pub request: SendTemplate,
     /// Numbers that came again within this batch; they are sent once.
     pub duplicates: Vec<Phone>,
+}
+
+impl Batch {
+    /// The request to send, and what the report needs of it once the answer is in.
+    pub fn into_parts(self) -> (SendTemplate, BatchTicket) {
+        let ticket = BatchTicket {
+            index: self.index,
+            send_request_id: self
+                .request
+                .send_request_id()
+                .cloned()
+                .expect("a batch carries its derived sendRequestId"),
+            recipients: self.request.recipients().clone(),
+            duplicates: self.duplicates.len(),
+        };
+        (self.request, ticket)
+    }
+}
+
+/// What [`BulkReport::record_batch`] needs of a batch that was sent: its place, its
+/// sendRequestId, its recipients and how many repeated numbers it left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchTicket {
+    index: u64,
+    send_request_id: SendRequestId,
+    recipients: Recipients,
+    duplicates: usize,
 }
 
 /// Splits recipients taken from an iterator (never collected whole) into sends of at most
@@ -232,7 +260,22 @@ pub struct BulkReport {
 }
 
 impl BulkReport {
-    /// Records the outcome of one batch.
+    /// Records the outcome of the batch of `ticket` (see [`Batch::into_parts`]).
+    pub fn record_batch(
+        &mut self,
+        ticket: &BatchTicket,
+        result: Result<&crate::response::SendReceipt, &dyn BatchError>,
+    ) {
+        self.record(
+            ticket.index,
+            &ticket.send_request_id,
+            &ticket.recipients,
+            ticket.duplicates,
+            result,
+        );
+    }
+
+    /// Records the outcome of one batch, given its parts.
     pub fn record(
         &mut self,
         index: u64,

@@ -34,9 +34,10 @@
 
 pub mod api;
 pub mod batch;
+pub mod call;
 pub mod client;
+pub mod config;
 pub mod credentials;
-pub mod driver;
 pub mod endpoint;
 pub mod error;
 pub mod form;
@@ -45,9 +46,9 @@ pub mod phone;
 pub mod response;
 pub mod retry;
 pub mod server;
+pub mod session;
 pub mod sign;
 pub mod status;
-pub mod transport;
 pub mod values;
 pub mod vars;
 
@@ -67,8 +68,10 @@ pub use api::template::{
 };
 pub use api::timestamp::GetServerTime;
 pub use api::voice::SendVoice;
-pub use batch::{Batch, BatchError, Batches, BulkReport, BulkTemplate, FailedBatch};
+pub use batch::{Batch, BatchError, BatchTicket, Batches, BulkReport, BulkTemplate, FailedBatch};
+pub use call::{Call, Next};
 pub use client::{parse_response, Client, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use config::{ClientBuilder, ClientConfig, ClientError, Transport};
 pub use credentials::{Credentials, Secret};
 pub use endpoint::Endpoint;
 pub use error::{Error, Rejected, ValidationError};
@@ -80,6 +83,7 @@ pub use hook::{
 pub use phone::{mask_phone, Phone, Recipients, MAX_RECIPIENTS};
 pub use response::{Envelope, SendReceipt, ServerTime};
 pub use retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
+pub use session::{clock_offset, generated_request_id, Session};
 pub use sign::{canonical_string_masked, sign, verify, SignatureAlgorithm};
 pub use status::{RetryClass, StatusCode};
 pub use values::{

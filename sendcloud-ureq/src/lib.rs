@@ -20,83 +20,76 @@
 //! ```
 #![deny(missing_docs)]
 
-mod beyond;
-
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::hash::BuildHasher;
+use std::time::SystemTime;
 
 pub use sendcloud_proto as proto;
-use sendcloud_proto::driver::{clock_offset, generated_request_id, Call, Next};
+use sendcloud_proto::config::BoxError;
 use sendcloud_proto::{
-    mask_phone, BatchError, Batches, BulkReport, BulkTemplate, Endpoint, GetServerTime, Phone,
-    RetryPolicy, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Timestamp,
+    BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint, GetServerTime, Next,
+    Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Session, Timestamp,
     TransportFailure,
 };
 
-pub use sendcloud_proto::transport::ClientError as Error;
+pub use sendcloud_proto::ClientError as Error;
 
 /// Settings of a [`Client`], with safe defaults. Its Debug output shows no key and no
 /// proxy password.
-#[derive(Clone, Debug)]
-pub struct ClientBuilder {
-    settings: sendcloud_proto::transport::ClientSettings,
-}
+pub type ClientBuilder = sendcloud_proto::ClientBuilder<Ureq>;
 
-impl ClientBuilder {
-    sendcloud_proto::client_settings_methods!();
+/// The transport of [`ClientBuilder`]: ureq's agent, with rustls and the Mozilla roots.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ureq;
 
-    /// Builds the client.
-    pub fn build(self) -> Result<Client, Error> {
-        let core = self.settings.core_client()?;
-        let proxy = match self.settings.proxy_url(|k| std::env::var(k).ok()) {
+impl sendcloud_proto::Transport for Ureq {
+    type Client = Client;
+
+    fn build(self, config: ClientConfig) -> Result<Client, Error> {
+        let session = Session::from_config(&config, seed())?;
+        let proxy = match config.proxy_url(|k| std::env::var(k).ok()) {
             Some(p) => Some(ureq::Proxy::new(&p).map_err(|e| {
                 Error::Config(format!(
                     "proxy {}: {e}",
-                    sendcloud_proto::transport::redact_url(&p)
+                    sendcloud_proto::config::redact_url(&p)
                 ))
             })?),
             None => None,
         };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(self.settings.connect_timeout))
-            .timeout_global(Some(self.settings.timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
             .user_agent(sendcloud_proto::USER_AGENT_VALUE)
             .max_redirects(0)
             .proxy(proxy)
             .build()
             .into();
         Ok(Client {
-            core,
+            session,
             agent,
-            retry: self.settings.retry,
-            max_response_bytes: self.settings.max_response_bytes as u64,
-            clock_offset_ms: AtomicI64::new(0),
-            counter: AtomicU64::new(0),
-            seed: std::collections::hash_map::RandomState::new(),
+            max_response_bytes: config.max_response_bytes as u64,
         })
     }
 }
 
+/// 128 bits from the standard library's per-process random keys, for the session's ids.
+fn seed() -> u128 {
+    let state = std::collections::hash_map::RandomState::new();
+    (u128::from(state.hash_one(1u8)) << 64) | u128::from(state.hash_one(2u8))
+}
+
 /// A blocking SendCloud client. Cheap to share between threads (`&Client` is enough).
 pub struct Client {
-    core: sendcloud_proto::Client,
+    session: Session,
     agent: ureq::Agent,
-    retry: RetryPolicy,
     max_response_bytes: u64,
-    clock_offset_ms: AtomicI64,
-    counter: AtomicU64,
-    seed: std::collections::hash_map::RandomState,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("core", &self.core)
-            .field("retry", &self.retry)
-            .field("clock_offset_ms", &self.clock_offset_ms)
+            .field("session", &self.session)
             .finish_non_exhaustive()
     }
 }
@@ -104,19 +97,17 @@ impl fmt::Debug for Client {
 impl Client {
     /// Settings for a client of `sms_user` with `sms_key`.
     pub fn builder(sms_user: impl Into<String>, sms_key: impl Into<String>) -> ClientBuilder {
-        ClientBuilder {
-            settings: sendcloud_proto::transport::ClientSettings::new(sms_user, sms_key),
-        }
+        ClientBuilder::new(sms_user, sms_key, Ureq)
     }
 
     /// The sans-IO core this client drives.
     pub fn core(&self) -> &sendcloud_proto::Client {
-        &self.core
+        self.session.client()
     }
 
     /// The learned offset of the server's clock from this machine's, in ms.
     pub fn clock_offset_ms(&self) -> i64 {
-        self.clock_offset_ms.load(Ordering::Relaxed)
+        self.session.clock_offset_ms()
     }
 
     /// Sends a template SMS or MMS.
@@ -138,15 +129,13 @@ impl Client {
     pub fn server_time(&self) -> Result<ServerTime, Error> {
         let sent = local_now();
         let t = self.call(GetServerTime)?;
-        let received = local_now();
-        self.clock_offset_ms
-            .store(clock_offset(t.0, sent, received), Ordering::Relaxed);
+        self.session.learn_clock(t, sent, local_now());
         Ok(t)
     }
 
     /// Sends one template to any number of recipients, in batches of at most 2,000 with
-    /// sendRequestIds `{base_id}-{n}`, reading the numbers as it goes (memory stays bounded).
-    /// `progress` sees the report after each batch.
+    /// sendRequestIds `{base_id}-{n}`, one after another, reading the numbers as it goes
+    /// (memory stays bounded). `progress` sees the report after each batch.
     pub fn send_bulk<I>(
         &self,
         template: BulkTemplate,
@@ -159,49 +148,27 @@ impl Client {
     {
         let mut report = BulkReport::default();
         for batch in Batches::new(template, base_id, phones)? {
-            let id = batch
-                .request
-                .send_request_id()
-                .cloned()
-                .expect("batches carry ids");
-            let recipients = batch.request.recipients().clone();
-            let result = self.call(batch.request);
-            report.record(
-                batch.index,
-                &id,
-                &recipients,
-                batch.duplicates.len(),
-                result.as_ref().map_err(|e| e as &dyn BatchError),
-            );
+            let (request, ticket) = batch.into_parts();
+            let result = self.call(request);
+            report.record_batch(&ticket, result.as_ref().map_err(|e| e as &dyn BatchError));
             progress(&report);
         }
         Ok(report)
     }
 
-    fn jitter(&self) -> f64 {
-        let mut h = self.seed.build_hasher();
-        h.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
-        (h.finish() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn random_id(&self) -> sendcloud_proto::SendRequestId {
-        let mut h = self.seed.build_hasher();
-        h.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
-        let hi = h.finish();
-        h.write_u128(local_now().0 as u128);
-        let lo = h.finish();
-        generated_request_id(((hi as u128) << 64) | lo as u128)
-    }
-
-    fn now(&self) -> Timestamp {
-        local_now().offset_by(self.clock_offset_ms())
-    }
-
     /// Runs any endpoint through the retry policy.
+    ///
+    /// ```no_run
+    /// use sendcloud_ureq::proto::{GetTemplate, TemplateId};
+    /// let client = sendcloud_ureq::Client::builder("my-sms-user", "my-sms-key").build()?;
+    /// let template = client.call(GetTemplate(TemplateId::new(42)?))?;
+    /// println!("{}: {}", template.name, template.content);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
-        let mut call = Call::new(endpoint, self.retry, || self.random_id());
+        let mut call = self.session.start(endpoint);
         loop {
-            let request = call.request_at(&self.core, || self.now())?;
+            let request = self.session.request(&mut call, local_now)?;
             let span = tracing::debug_span!(
                 "sendcloud.request",
                 endpoint = E::PATH,
@@ -209,37 +176,41 @@ impl Client {
                 phone = tracing::field::Empty,
             );
             let _enter = span.enter();
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                if let Some(phone) = sendcloud_proto::Form::decode(request.body()).get("phone") {
-                    span.record("phone", mask_phone(phone.split(',').next().unwrap_or("")));
-                }
+            if let Some(phone) = call.masked_phone().filter(|_| !span.is_disabled()) {
+                span.record("phone", phone);
             }
             let started = std::time::Instant::now();
-            match self.exchange(request) {
+            let next = match self.exchange(request) {
                 Ok(response) => {
+                    let next = self.session.on_response(&mut call, &response);
                     tracing::debug!(
                         http_status = response.status().as_u16(),
-                        status_code = sendcloud_proto::Envelope::decode(response.body())
-                            .ok()
-                            .map(|e| e.status.code()),
+                        status_code = call.status().map(|s| s.code()),
                         latency_ms = started.elapsed().as_millis() as u64,
                         "answer"
                     );
-                    match call.on_response(&response, || self.jitter()) {
-                        Next::Done(result) => return result.map_err(Error::from),
-                        Next::Retry(delay) => std::thread::sleep(delay),
-                        Next::ResyncClock => {
-                            self.server_time()?;
-                            call.clock_resynced();
+                    next
+                }
+                Err((kind, source)) => {
+                    tracing::debug!(?kind, message = %source, "transport failure");
+                    match self.session.on_transport_failure(&mut call, kind) {
+                        Some(delay) => Next::Retry(delay),
+                        None => {
+                            return Err(Error::Transport {
+                                kind,
+                                message: source.to_string(),
+                                source: Some(source),
+                            })
                         }
                     }
                 }
-                Err((kind, message)) => {
-                    tracing::debug!(?kind, %message, "transport failure");
-                    match call.on_transport_failure(kind, || self.jitter()) {
-                        Some(delay) => std::thread::sleep(delay),
-                        None => return Err(Error::Transport { kind, message }),
-                    }
+            };
+            match next {
+                Next::Done(result) => return result.map_err(Error::from),
+                Next::Retry(delay) => std::thread::sleep(delay),
+                Next::ResyncClock => {
+                    self.server_time()?;
+                    call.clock_resynced();
                 }
             }
         }
@@ -248,7 +219,7 @@ impl Client {
     fn exchange(
         &self,
         request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, (TransportFailure, String)> {
+    ) -> Result<http::Response<Vec<u8>>, (TransportFailure, BoxError)> {
         let mut response = self.agent.run(request).map_err(classify)?;
         let body = response
             .body_mut()
@@ -261,7 +232,7 @@ impl Client {
     }
 }
 
-fn classify(e: ureq::Error) -> (TransportFailure, String) {
+fn classify(e: ureq::Error) -> (TransportFailure, BoxError) {
     let kind = match &e {
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
             TransportFailure::Connect
@@ -273,15 +244,10 @@ fn classify(e: ureq::Error) -> (TransportFailure, String) {
         }
         _ => TransportFailure::Io,
     };
-    (kind, e.to_string())
+    (kind, Box::new(e))
 }
 
 /// This machine's clock as UNIX milliseconds.
 pub fn local_now() -> Timestamp {
-    Timestamp(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0),
-    )
+    Timestamp::from_system_time(SystemTime::now())
 }

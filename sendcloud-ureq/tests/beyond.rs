@@ -58,15 +58,13 @@ fn status_query() {
             .with_vars(vars),
         )
         .unwrap();
-    let page = c
-        .status_query(StatusQuery::new(Period::today()).unwrap())
-        .unwrap();
+    let page = c.call(StatusQuery::new(Period::today()).unwrap()).unwrap();
     assert_eq!(page.total, 2);
     let q = StatusQuery::new(Period::last_days(7).unwrap())
         .unwrap()
         .with_sms_ids([&r.sms_ids[1]])
         .unwrap();
-    let page = c.status_query(q).unwrap();
+    let page = c.call(q).unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].receiver, "13800000099");
     assert_eq!(page.records[0].state(), DeliveryState::SendFailed);
@@ -75,12 +73,12 @@ fn status_query() {
         .with_phones([Phone::parse("13800000000").unwrap()])
         .unwrap();
     assert_eq!(
-        c.status_query(q).unwrap().records[0].state(),
+        c.call(q).unwrap().records[0].state(),
         DeliveryState::Delivered
     );
     // And the statistics agree.
     let stats = c
-        .send_day_stats(StatsQuery::new(Period::today()).unwrap())
+        .call(SendDayStats(StatsQuery::new(Period::today()).unwrap()))
         .unwrap();
     assert_eq!(stats.rows.len(), 1);
     assert_eq!((stats.rows[0].requested, stats.rows[0].delivered), (2, 1));
@@ -90,11 +88,11 @@ fn status_query() {
 fn template_life_cycle() {
     let s = sandbox();
     let c = client(&s);
-    let before = c.templates(ListTemplates::default()).unwrap().total;
+    let before = c.call(ListTemplates::default()).unwrap().total;
 
     // Add: pending.
     let id = c
-        .add_template(
+        .call(
             AddTemplate::new(
                 "shipping",
                 "Order %order% shipped.",
@@ -104,21 +102,21 @@ fn template_life_cycle() {
             .unwrap(),
         )
         .unwrap();
-    let list = c.templates(ListTemplates::default()).unwrap();
+    let list = c.call(ListTemplates::default()).unwrap();
     assert_eq!(list.total, before + 1);
     let t = list.templates.iter().find(|t| t.id == id.get()).unwrap();
     assert_eq!(t.name, "shipping");
     assert_eq!(t.content, "【Acme】Order %order% shipped.");
     assert_eq!(t.verify_state(), Some(VerifyState::Pending));
     let pending = c
-        .templates(ListTemplates {
+        .call(ListTemplates {
             verify: Some(VerifyState::Pending),
         })
         .unwrap();
     assert!(pending.templates.iter().any(|t| t.id == id.get()));
 
     // Update.
-    c.update_template(
+    c.call(
         UpdateTemplate::new(id, "shipping", "Acme", SmsType::Notice)
             .unwrap()
             .with_text("Order %order% is on its way.")
@@ -126,14 +124,14 @@ fn template_life_cycle() {
     )
     .unwrap();
     assert_eq!(
-        c.template(id).unwrap().content,
+        c.call(GetTemplate(id)).unwrap().content,
         "【Acme】Order %order% is on its way."
     );
 
     // Submit: approved (the sandbox's approve-on-submit rule), and it can be sent.
-    c.submit_template(id).unwrap();
+    c.call(SubmitTemplate(id)).unwrap();
     assert_eq!(
-        c.template(id).unwrap().verify_state(),
+        c.call(GetTemplate(id)).unwrap().verify_state(),
         Some(VerifyState::Approved)
     );
     let mut vars = Vars::new();
@@ -146,10 +144,10 @@ fn template_life_cycle() {
     );
 
     // Delete.
-    c.delete_template(id).unwrap();
-    assert_eq!(c.templates(ListTemplates::default()).unwrap().total, before);
+    c.call(DeleteTemplate(id)).unwrap();
+    assert_eq!(c.call(ListTemplates::default()).unwrap().total, before);
     assert_eq!(
-        api_status(c.template(id).unwrap_err()),
+        api_status(c.call(GetTemplate(id)).unwrap_err()),
         Some(StatusCode::TemplateNotFound)
     );
 }
@@ -159,20 +157,19 @@ fn signs_and_labels() {
     let s = sandbox();
     let c = client(&s);
     let sign = c
-        .add_sign(SaveSign::new("Zeta", SignType::Domestic).unwrap())
+        .call(SaveSign::new("Zeta", SignType::Domestic).unwrap())
         .unwrap();
-    assert_eq!(c.signs().unwrap().len(), 3);
+    assert_eq!(c.call(ListSigns).unwrap().len(), 3);
     let id = SignId::new(sign.id).unwrap();
-    c.update_sign(UpdateSign::new(id, "Zed", SignType::Domestic).unwrap())
+    c.call(UpdateSign::new(id, "Zed", SignType::Domestic).unwrap())
         .unwrap();
-    assert_eq!(c.sign(id).unwrap().name, "Zed");
+    assert_eq!(c.call(GetSign(id)).unwrap().name, "Zed");
 
-    let label = c.add_label(SaveLabel::new("spring").unwrap()).unwrap();
+    let label = c.call(SaveLabel::new("spring").unwrap()).unwrap();
     let id = LabelId::new(label.id).unwrap();
-    c.update_label(UpdateLabel::new(id, "summer").unwrap())
-        .unwrap();
-    assert_eq!(c.label(id).unwrap().name, "summer");
-    assert_eq!(c.labels(ListLabels::new()).unwrap().len(), 1);
-    c.delete_label(id).unwrap();
-    assert!(c.labels(ListLabels::new()).unwrap().is_empty());
+    c.call(UpdateLabel::new(id, "summer").unwrap()).unwrap();
+    assert_eq!(c.call(GetLabel(id)).unwrap().name, "summer");
+    assert_eq!(c.call(ListLabels::new()).unwrap().len(), 1);
+    c.call(DeleteLabel(id)).unwrap();
+    assert!(c.call(ListLabels::new()).unwrap().is_empty());
 }

@@ -1,10 +1,16 @@
-//! What transports share: the error they report and the rule on plain http.
+//! What the transports share: their settings (as data: the core reads no environment and
+//! opens nothing), the builder their clients are made with, the error their calls fail
+//! with, and the rules those settings follow (plain http only to loopback, the proxy from
+//! the environment, passwords out of messages).
 
 use std::fmt;
 
 use crate::batch::BatchError;
 use crate::error::{Error, ValidationError};
 use crate::retry::TransportFailure;
+
+/// An error of a transport's HTTP stack, kept as the cause of a [`ClientError::Transport`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a call of a transport's client can fail with.
 #[derive(Debug)]
@@ -16,8 +22,10 @@ pub enum ClientError {
     Transport {
         /// What kind of failure it was.
         kind: TransportFailure,
-        /// The transport's own description.
+        /// The transport's description of the last failure, its causes included.
         message: String,
+        /// The transport's own error, when it gave one ([`std::error::Error::source`]).
+        source: Option<BoxError>,
     },
     /// The client's settings are wrong.
     Config(String),
@@ -37,7 +45,7 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Proto(e) => e.fmt(f),
-            ClientError::Transport { kind, message } => {
+            ClientError::Transport { kind, message, .. } => {
                 let what = match kind {
                     TransportFailure::Connect => "could not connect to SendCloud",
                     TransportFailure::Timeout => "SendCloud did not answer in time",
@@ -54,6 +62,10 @@ impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ClientError::Proto(e) => Some(e),
+            ClientError::Transport {
+                source: Some(source),
+                ..
+            } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -84,7 +96,7 @@ impl BatchError for ClientError {
 /// messages and the signed requests would cross the network in the clear.
 ///
 /// ```
-/// use sendcloud_proto::transport::check_scheme;
+/// use sendcloud_proto::config::check_scheme;
 /// assert!(check_scheme("http://127.0.0.1:8080/smsapi", false).is_ok());
 /// assert!(check_scheme("http://localhost/smsapi", false).is_ok());
 /// assert!(check_scheme("https://api.sendcloud.net/smsapi", false).is_ok());
@@ -117,7 +129,7 @@ pub fn check_scheme(base_url: &str, allow_plain_http: bool) -> Result<(), Client
 /// is optional; ports are ignored).
 ///
 /// ```
-/// use sendcloud_proto::transport::proxy_applies;
+/// use sendcloud_proto::config::proxy_applies;
 /// assert!(proxy_applies("api.sendcloud.net", ""));
 /// assert!(!proxy_applies("api.sendcloud.net", "localhost, .sendcloud.net"));
 /// assert!(!proxy_applies("127.0.0.1", "127.0.0.1:8080"));
@@ -153,7 +165,7 @@ pub fn proxy_applies(host: &str, no_proxy: &str) -> bool {
 /// also in lower case, unless `NO_PROXY` / `no_proxy` excludes the host.
 ///
 /// ```
-/// use sendcloud_proto::transport::proxy_for;
+/// use sendcloud_proto::config::proxy_for;
 /// let env = |k: &str| match k {
 ///     "HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
 ///     "NO_PROXY" => Some("localhost,127.0.0.1".to_owned()),
@@ -180,37 +192,10 @@ pub fn proxy_for(base_url: &str, var: impl Fn(&str) -> Option<String>) -> Option
     Some(proxy.trim().to_owned())
 }
 
-/// Standard base64 with padding, as HTTP Basic credentials and SMSHook's `encodeMessage`
-/// use it.
-///
-/// ```
-/// assert_eq!(sendcloud_proto::transport::base64(b"user:pass"), "dXNlcjpwYXNz");
-/// ```
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// A URL with any password in it replaced by `***`, for messages and Debug output.
 ///
 /// ```
-/// use sendcloud_proto::transport::redact_url;
+/// use sendcloud_proto::config::redact_url;
 /// assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://***@proxy:3128");
 /// assert_eq!(redact_url("http://proxy:3128"), "http://proxy:3128");
 /// ```
@@ -228,11 +213,11 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// What every transport's client builder sets, with safe defaults: timeouts on, MD5, the
+/// What every transport's client is built with, with safe defaults: timeouts on, MD5, the
 /// real service, verified TLS (plain `http://` only to loopback), the default retry policy,
 /// the proxy from the environment. Its Debug output shows no key and no proxy password.
 #[derive(Clone)]
-pub struct ClientSettings {
+pub struct ClientConfig {
     /// The API user.
     pub sms_user: String,
     /// The SMS key.
@@ -254,12 +239,15 @@ pub struct ClientSettings {
     /// `None`: the proxy from the environment ([`proxy_for`]); `Some(None)`: no proxy;
     /// `Some(Some(url))`: that proxy.
     pub proxy: Option<Option<String>>,
+    /// How many batches of a bulk send are in flight at once (default 4; the blocking
+    /// client sends them one after another).
+    pub bulk_concurrency: usize,
 }
 
-impl ClientSettings {
+impl ClientConfig {
     /// The defaults for `sms_user` with `sms_key`.
     pub fn new(sms_user: impl Into<String>, sms_key: impl Into<String>) -> Self {
-        ClientSettings {
+        ClientConfig {
             sms_user: sms_user.into(),
             sms_key: crate::credentials::Secret::new(sms_key),
             base_url: crate::client::DEFAULT_BASE_URL.to_owned(),
@@ -270,6 +258,7 @@ impl ClientSettings {
             retry: crate::retry::RetryPolicy::default(),
             allow_plain_http: false,
             proxy: None,
+            bulk_concurrency: 4,
         }
     }
 
@@ -297,9 +286,9 @@ impl ClientSettings {
     }
 }
 
-impl fmt::Debug for ClientSettings {
+impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientSettings")
+        f.debug_struct("ClientConfig")
             .field("sms_user", &self.sms_user)
             .field("sms_key", &self.sms_key)
             .field("base_url", &self.base_url)
@@ -313,62 +302,144 @@ impl fmt::Debug for ClientSettings {
                 "proxy",
                 &self.proxy.as_ref().map(|p| p.as_deref().map(redact_url)),
             )
+            .field("bulk_concurrency", &self.bulk_concurrency)
             .finish()
     }
 }
 
-/// The builder methods every transport's `ClientBuilder` has, over its `settings:
-/// ClientSettings` field: written once here, expanded in each transport.
-#[macro_export]
-macro_rules! client_settings_methods {
-    () => {
-        /// The base URL (default: the real service). Plain `http://` is refused for hosts
-        /// other than loopback unless `allow_plain_http` is set.
-        pub fn base_url(mut self, url: impl Into<String>) -> Self {
-            self.settings.base_url = url.into();
-            self
+/// A transport's part of a [`ClientBuilder`]: how it builds its client from the common
+/// settings. `sendcloud-ureq` and `sendcloud-hyper` implement it; `Client::builder` of
+/// either starts a builder with theirs.
+pub trait Transport {
+    /// The client it builds.
+    type Client;
+    /// Builds the client.
+    fn build(self, config: ClientConfig) -> Result<Self::Client, ClientError>;
+}
+
+/// Settings of a transport's client, with safe defaults (see [`ClientConfig`]), and the
+/// transport `T` that builds it. Its Debug output shows no key and no proxy password.
+///
+/// ```
+/// use std::time::Duration;
+/// use sendcloud_proto::{ClientBuilder, ClientConfig, ClientError, Transport};
+///
+/// /// A transport that builds nothing but the settings it was given.
+/// struct Settings;
+/// impl Transport for Settings {
+///     type Client = ClientConfig;
+///     fn build(self, config: ClientConfig) -> Result<ClientConfig, ClientError> {
+///         Ok(config)
+///     }
+/// }
+///
+/// let config = ClientBuilder::new("user", "key", Settings)
+///     .timeout(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(config.timeout, Duration::from_secs(5));
+/// assert!(!format!("{config:?}").contains("key\""));
+/// # Ok::<(), ClientError>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder<T> {
+    config: ClientConfig,
+    transport: T,
+}
+
+impl<T> ClientBuilder<T> {
+    /// The defaults for `sms_user` with `sms_key`, built by `transport`.
+    pub fn new(sms_user: impl Into<String>, sms_key: impl Into<String>, transport: T) -> Self {
+        ClientBuilder {
+            config: ClientConfig::new(sms_user, sms_key),
+            transport,
         }
-        /// The signature algorithm (default MD5).
-        pub fn algorithm(mut self, algorithm: $crate::SignatureAlgorithm) -> Self {
-            self.settings.algorithm = algorithm;
-            self
+    }
+
+    /// The base URL (default: the real service). Plain `http://` is refused for hosts
+    /// other than loopback unless `allow_plain_http` is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.config.base_url = url.into();
+        self
+    }
+
+    /// The signature algorithm (default MD5).
+    pub fn algorithm(mut self, algorithm: crate::SignatureAlgorithm) -> Self {
+        self.config.algorithm = algorithm;
+        self
+    }
+
+    /// How long connecting may take (default 5 s).
+    pub fn connect_timeout(mut self, t: std::time::Duration) -> Self {
+        self.config.connect_timeout = t;
+        self
+    }
+
+    /// How long one attempt may take in all (default 30 s).
+    pub fn timeout(mut self, t: std::time::Duration) -> Self {
+        self.config.timeout = t;
+        self
+    }
+
+    /// The largest answer read (default 1 MiB).
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.config.max_response_bytes = n;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(mut self, p: crate::RetryPolicy) -> Self {
+        self.config.retry = p;
+        self
+    }
+
+    /// Allows `http://` to hosts other than loopback (the signed requests and the
+    /// messages then cross the network in the clear).
+    pub fn allow_plain_http(mut self, yes: bool) -> Self {
+        self.config.allow_plain_http = yes;
+        self
+    }
+
+    /// An HTTP proxy (`http://[user:password@]host:port`), or `None` for none. By
+    /// default the proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` base
+    /// URL), unless `NO_PROXY` names the host.
+    pub fn proxy(mut self, url: Option<String>) -> Self {
+        self.config.proxy = Some(url);
+        self
+    }
+
+    /// How many batches of a bulk send are in flight at once (default 4, at least 1; the
+    /// blocking client sends them one after another).
+    pub fn bulk_concurrency(mut self, n: usize) -> Self {
+        self.config.bulk_concurrency = n.max(1);
+        self
+    }
+
+    /// The settings so far.
+    pub fn settings(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The same settings, built by another transport (a client over your own HTTP
+    /// service, for instance).
+    pub fn transport<U>(self, transport: U) -> ClientBuilder<U> {
+        ClientBuilder {
+            config: self.config,
+            transport,
         }
-        /// How long connecting may take (default 5 s).
-        pub fn connect_timeout(mut self, t: std::time::Duration) -> Self {
-            self.settings.connect_timeout = t;
-            self
-        }
-        /// How long one attempt may take in all (default 30 s).
-        pub fn timeout(mut self, t: std::time::Duration) -> Self {
-            self.settings.timeout = t;
-            self
-        }
-        /// The largest answer read (default 1 MiB).
-        pub fn max_response_bytes(mut self, n: usize) -> Self {
-            self.settings.max_response_bytes = n;
-            self
-        }
-        /// The retry policy.
-        pub fn retry_policy(mut self, p: $crate::RetryPolicy) -> Self {
-            self.settings.retry = p;
-            self
-        }
-        /// Allows `http://` to hosts other than loopback (the signed requests and the
-        /// messages then cross the network in the clear).
-        pub fn allow_plain_http(mut self, yes: bool) -> Self {
-            self.settings.allow_plain_http = yes;
-            self
-        }
-        /// An HTTP proxy (`http://[user:password@]host:port`), or `None` for none. By
-        /// default the proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an `http://` base
-        /// URL), unless `NO_PROXY` names the host.
-        pub fn proxy(mut self, url: Option<String>) -> Self {
-            self.settings.proxy = Some(url);
-            self
-        }
-        /// The settings so far.
-        pub fn settings(&self) -> &$crate::transport::ClientSettings {
-            &self.settings
-        }
-    };
+    }
+}
+
+impl<T: Transport> ClientBuilder<T> {
+    /// Builds the client.
+    pub fn build(self) -> Result<T::Client, ClientError> {
+        self.transport.build(self.config)
+    }
+}
+
+impl<T> fmt::Debug for ClientBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("settings", &self.config)
+            .finish_non_exhaustive()
+    }
 }

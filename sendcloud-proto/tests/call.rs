@@ -1,7 +1,7 @@
 //! The call driver: what a transport is told to do after each attempt.
 
-use sendcloud_proto::driver::{Call, Next};
 use sendcloud_proto::*;
+use sendcloud_proto::{Call, Next};
 
 fn client() -> Client {
     Client::new(Credentials::new("u", "k").unwrap())

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use sendcloud_proto::*;
-//! use sendcloud_proto::driver::{Call, Next};
+//! use sendcloud_proto::{Call, Next};
 //! let client = Client::new(Credentials::new("u", "k")?);
 //! let send = SendTemplate::new(TemplateId::new(1)?, Recipients::parse("13800000000")?);
 //! // No sendRequestId given: the call fills one in, so its retries are safe.
@@ -19,10 +19,14 @@
 
 use std::time::Duration;
 
-use crate::client::{parse_response, Client};
+use crate::client::Client;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::form::Form;
+use crate::phone::mask_phone;
+use crate::response::decode_response;
 use crate::retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
+use crate::status::StatusCode;
 use crate::values::{SendRequestId, Timestamp};
 
 /// What the transport does next.
@@ -45,6 +49,7 @@ pub struct Call<E> {
     attempt: u32,
     clock_resynced: bool,
     maybe_processed: bool,
+    status: Option<StatusCode>,
 }
 
 impl<E: Endpoint> Call<E> {
@@ -64,6 +69,7 @@ impl<E: Endpoint> Call<E> {
             attempt: 0,
             clock_resynced: false,
             maybe_processed: false,
+            status: None,
         }
     }
 
@@ -75,12 +81,27 @@ impl<E: Endpoint> Call<E> {
             attempt: 0,
             clock_resynced: false,
             maybe_processed: false,
+            status: None,
         }
     }
 
     /// The endpoint, with the sendRequestId the call uses.
     pub fn endpoint(&self) -> &E {
         &self.endpoint
+    }
+
+    /// The `statusCode` of the last answer, when it had one (for logs).
+    pub fn status(&self) -> Option<StatusCode> {
+        self.status
+    }
+
+    /// The first recipient of the call, masked (`138****0000`), for logs; `None` for a
+    /// call without recipients.
+    pub fn masked_phone(&self) -> Option<String> {
+        let mut form = Form::new();
+        self.endpoint.params(&mut form);
+        let phones = form.get("phone")?;
+        Some(mask_phone(phones.split(',').next().unwrap_or("")))
     }
 
     /// How many attempts have been made.
@@ -132,7 +153,16 @@ impl<E: Endpoint> Call<E> {
         response: &http::Response<B>,
         jitter: impl FnOnce() -> f64,
     ) -> Next<E::Output> {
-        let result = parse_response::<E, B>(response);
+        let result = match decode_response(response) {
+            Ok(envelope) => {
+                self.status = Some(envelope.status);
+                E::parse(envelope)
+            }
+            Err(e) => {
+                self.status = e.status();
+                Err(e)
+            }
+        };
         let outcome = match &result {
             Ok(_) => return Next::Done(result),
             Err(e) => AttemptOutcome::Error(e),
@@ -181,22 +211,4 @@ fn may_have_been_processed(e: &Error) -> bool {
         Error::Decode { .. } => true,
         _ => false,
     }
-}
-
-/// The offset (server minus local, in ms) learned from a `timestamp/get` answer, taking the
-/// server's reading to be from the middle of the exchange.
-///
-/// ```
-/// use sendcloud_proto::{driver::clock_offset, Timestamp};
-/// assert_eq!(clock_offset(Timestamp(1_000), Timestamp(2_000), Timestamp(2_100)), -1_050);
-/// ```
-pub fn clock_offset(server: Timestamp, sent_local: Timestamp, received_local: Timestamp) -> i64 {
-    let mid =
-        sent_local.0 / 2 + received_local.0 / 2 + (sent_local.0 % 2 + received_local.0 % 2) / 2;
-    (server.0 as i128 - mid as i128).clamp(i64::MIN as i128, i64::MAX as i128) as i64
-}
-
-/// A sendRequestId made from 128 random bits the transport supplies: `sc-` and 32 hex digits.
-pub fn generated_request_id(random: u128) -> SendRequestId {
-    SendRequestId::new(format!("sc-{random:032x}")).expect("35 ASCII characters are a valid id")
 }
