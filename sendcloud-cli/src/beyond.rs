@@ -3,9 +3,9 @@
 
 use clap::{ArgGroup, Args, Subcommand};
 use sendcloud_proto::{
-    AddTemplate, Date, DeleteTemplate, GetTemplate, Paging, Period, Phone, ReportMsgType,
-    SignPosition, SmsType, StatusQuery, SubmitTemplate, TemplateId, TemplateInfo, UpdateTemplate,
-    ValidationError, VerifyState,
+    AddTemplate, Date, DeleteTemplate, DeliveryState, GetTemplate, Paging, Period, Phone,
+    ReportMsgType, SignPosition, SmsType, StatusQuery, SubmitTemplate, TemplateId, TemplateInfo,
+    UpdateTemplate, ValidationError, VerifyState,
 };
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
@@ -100,7 +100,7 @@ pub fn status(g: &Global, a: &StatusArgs) -> Result<u8, Failure> {
                 json!({
                     "sms_id": r.sms_id,
                     "phone": r.receiver,
-                    "state": format!("{:?}", r.state()).to_lowercase(),
+                    "state": state_name(r.state()),
                     "status": r.status,
                     "status_code": r.status_code.map(|s| s.code()),
                     "template_id": r.template_id,
@@ -385,4 +385,15 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
         }
     }
     Ok(OK)
+}
+
+/// The name `status --json` gives a delivery state.
+fn state_name(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Requested => "requested",
+        DeliveryState::Delivered => "delivered",
+        DeliveryState::ProcessingFailed(_) => "processfailed",
+        DeliveryState::DeliveryFailed(_) => "sendfailed",
+        _ => "unknown",
+    }
 }

@@ -56,7 +56,10 @@ async fn status_query() {
     let page = c.call(q).await.unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].receiver, "13800000098");
-    assert_eq!(page.records[0].state(), DeliveryState::ProcessFailed);
+    assert_eq!(
+        page.records[0].state(),
+        DeliveryState::ProcessingFailed(Some(StatusCode::from_code(410)))
+    );
     assert_eq!(
         page.records[0].status_code,
         Some(StatusCode::HookGlobalIntercept)

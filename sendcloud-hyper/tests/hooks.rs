@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sendcloud_hyper::hook::HookReceiver;
-use sendcloud_hyper::proto::hook::{DeliveryState, DeliveryTracker, HookEvent, HookVerifier};
+use sendcloud_hyper::proto::hook::{DeliveryTracker, HookEvent, HookVerifier};
+use sendcloud_hyper::proto::DeliveryState;
 use sendcloud_hyper::proto::*;
 use sendcloud_hyper::Client;
 use sendcloud_sandbox::server::SandboxServer;
@@ -116,11 +117,11 @@ async fn delivered_and_failed_events_arrive_once_each_and_match_the_outbox() {
         match m.outcome {
             DeliveryOutcome::Delivered => assert_eq!(*state, DeliveryState::Delivered),
             DeliveryOutcome::WorkerError(code) => {
-                assert_eq!(*state, DeliveryState::ProcessingFailed(code));
+                assert_eq!(*state, DeliveryState::ProcessingFailed(Some(code)));
                 assert_eq!(event.status(), Some(code));
             }
             DeliveryOutcome::DeliverError(code) => {
-                assert_eq!(*state, DeliveryState::DeliveryFailed(code));
+                assert_eq!(*state, DeliveryState::DeliveryFailed(Some(code)));
                 assert_eq!(event.status(), Some(code));
             }
         }

@@ -38,6 +38,7 @@ pub mod call;
 pub mod client;
 pub mod config;
 pub mod credentials;
+mod delivery;
 pub mod endpoint;
 pub mod error;
 pub mod form;
@@ -61,7 +62,7 @@ pub use api::label::{DeleteLabel, GetLabel, LabelInfo, ListLabels, SaveLabel, Up
 pub use api::period::{Date, Paging, Period, ReportMsgType};
 pub use api::send::SendTemplate;
 pub use api::sign::{GetSign, ListSigns, SaveSign, SignInfo, SignType, UpdateSign};
-pub use api::status::{DeliveryState, StatusPage, StatusQuery, StatusRecord};
+pub use api::status::{StatusPage, StatusQuery, StatusRecord};
 pub use api::template::{
     AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType, SubmitTemplate,
     TemplateInfo, TemplateList, UpdateTemplate, VerifyState,
@@ -73,6 +74,7 @@ pub use call::{Call, Next};
 pub use client::{parse_response, Client, DEFAULT_BASE_URL, USER_AGENT_VALUE};
 pub use config::{ClientBuilder, ClientConfig, ClientError, Transport};
 pub use credentials::{Credentials, Secret};
+pub use delivery::DeliveryState;
 pub use endpoint::Endpoint;
 pub use error::{Error, Rejected, ValidationError};
 pub use form::Form;

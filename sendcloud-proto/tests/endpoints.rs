@@ -161,7 +161,10 @@ fn status_query_answer() {
     assert_eq!(r.state(), DeliveryState::Delivered);
     let r = &page.records[1];
     assert_eq!(r.status_code, Some(StatusCode::HookLocalIntercept));
-    assert_eq!(r.state(), DeliveryState::ProcessFailed);
+    assert_eq!(
+        r.state(),
+        DeliveryState::ProcessingFailed(Some(StatusCode::HookLocalIntercept))
+    );
     assert_eq!(r.raw["extra"]["kept"], true);
     assert_eq!(r.template_name, "");
 

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use sendcloud_proto::hook::{
-    hook_signature, Applied, DeliveryState, DeliveryTracker, HookError, HookEvent, HookEventKind,
-    HookVerifier, MemoryReplayGuard, ReplayGuard, TemplateVerifyResult, DEFAULT_MAX_AGE_MS,
+    hook_signature, Applied, DeliveryTracker, HookError, HookEvent, HookEventKind, HookVerifier,
+    MemoryReplayGuard, ReplayGuard, TemplateVerifyResult, DEFAULT_MAX_AGE_MS,
     DEFAULT_MAX_BODY_BYTES,
 };
-use sendcloud_proto::{LabelId, MsgType, Secret, StatusCode, TemplateId, Timestamp};
+use sendcloud_proto::{DeliveryState, LabelId, MsgType, Secret, StatusCode, TemplateId, Timestamp};
 
 const KAT_KEY: &str = "appkey";
 const KAT_TS: u64 = 1_434_684_323_193;
@@ -732,7 +732,7 @@ fn fold_out_of_order_older_event_does_not_overwrite() {
     assert_eq!(t.apply(&requested), Applied::Updated);
     assert_eq!(
         t.status("s1").unwrap().state,
-        DeliveryState::DeliveryFailed(StatusCode::HookPoweredOff)
+        DeliveryState::DeliveryFailed(Some(StatusCode::HookPoweredOff))
     );
     assert_eq!(t.status("s2").unwrap().state, DeliveryState::Requested);
     assert_eq!(t.status("s2").unwrap().phone.as_deref(), Some("1382"));
@@ -756,7 +756,7 @@ fn fold_out_of_order_older_event_does_not_overwrite() {
         }
         assert_eq!(
             t.status("s1").unwrap().state,
-            DeliveryState::DeliveryFailed(StatusCode::HookPoweredOff),
+            DeliveryState::DeliveryFailed(Some(StatusCode::HookPoweredOff)),
             "order {order:?}"
         );
         assert_eq!(t.status("s1").unwrap().timestamp, Timestamp(3_000));

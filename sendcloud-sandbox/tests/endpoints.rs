@@ -194,14 +194,17 @@ fn sandbox_status_query() {
             .unwrap()
             .clone()
     };
-    assert_eq!(by_phone("13800000099").state(), DeliveryState::SendFailed);
+    assert_eq!(
+        by_phone("13800000099").state(),
+        DeliveryState::DeliveryFailed(Some(StatusCode::from_code(500)))
+    );
     assert_eq!(
         by_phone("13800000099").status_code,
         Some(StatusCode::HookNumberNotExist)
     );
     assert_eq!(
         by_phone("13800000098").state(),
-        DeliveryState::ProcessFailed
+        DeliveryState::ProcessingFailed(Some(StatusCode::from_code(410)))
     );
     let q = StatusQuery::new(Period::last_days(5).unwrap())
         .unwrap()

@@ -67,7 +67,10 @@ fn status_query() {
     let page = c.call(q).unwrap();
     assert_eq!(page.records.len(), 1);
     assert_eq!(page.records[0].receiver, "13800000099");
-    assert_eq!(page.records[0].state(), DeliveryState::SendFailed);
+    assert_eq!(
+        page.records[0].state(),
+        DeliveryState::DeliveryFailed(Some(StatusCode::from_code(500)))
+    );
     let q = StatusQuery::new(Period::today())
         .unwrap()
         .with_phones([Phone::parse("13800000000").unwrap()])

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::lenient::{field, info_object, list, opt_u64, text};
 use super::period::{check_text, Paging, Period, ReportMsgType};
+use crate::delivery::DeliveryState;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
 use crate::form::Form;
@@ -211,21 +212,6 @@ pub struct StatusPage {
     pub records: Vec<StatusRecord>,
 }
 
-/// Where a message stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DeliveryState {
-    /// Accepted, no outcome yet (`请求`).
-    Requested,
-    /// Delivered (`送达`).
-    Delivered,
-    /// Processing failed before it went out (`处理失败`, codes 400 to 499).
-    ProcessFailed,
-    /// Delivery failed (`发送失败`, codes 500 to 599).
-    SendFailed,
-    /// Neither the status text nor the code says.
-    Unknown,
-}
-
 /// One message in a status query's answer. Fields missing from the answer are empty.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatusRecord {
@@ -276,25 +262,27 @@ impl StatusRecord {
         }
     }
 
-    /// Where the message stands, from the status text, else the code.
+    /// Where the message stands, from the status text, else the code; a failure carries
+    /// the record's code.
     pub fn state(&self) -> DeliveryState {
         let s = self.status.trim();
+        let code = self.status_code;
         if s.starts_with("送达") {
             return DeliveryState::Delivered;
         }
         if s.starts_with("处理失败") {
-            return DeliveryState::ProcessFailed;
+            return DeliveryState::ProcessingFailed(code);
         }
         if s.starts_with("发送失败") {
-            return DeliveryState::SendFailed;
+            return DeliveryState::DeliveryFailed(code);
         }
         if s.starts_with("请求") {
             return DeliveryState::Requested;
         }
-        match self.status_code.map(StatusCode::code) {
+        match code.map(StatusCode::code) {
             Some(200) => DeliveryState::Delivered,
-            Some(400..=499) => DeliveryState::ProcessFailed,
-            Some(500..=599) => DeliveryState::SendFailed,
+            Some(400..=499) => DeliveryState::ProcessingFailed(code),
+            Some(500..=599) => DeliveryState::DeliveryFailed(code),
             _ => DeliveryState::Unknown,
         }
     }
