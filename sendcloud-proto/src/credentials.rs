@@ -38,7 +38,7 @@ impl fmt::Debug for Secret {
 impl PartialEq for Secret {
     /// Constant-time comparison of two secrets.
     fn eq(&self, other: &Self) -> bool {
-        crate::sign::constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
     }
 }
 
@@ -100,4 +100,16 @@ impl fmt::Debug for Credentials {
             .field("sms_key", &self.sms_key)
             .finish()
     }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
 }

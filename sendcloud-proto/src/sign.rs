@@ -3,7 +3,7 @@
 pub(crate) use md5::{Digest, Md5};
 pub(crate) use sha2::Sha256;
 
-use crate::credentials::Secret;
+use crate::credentials::{constant_time_eq, Secret};
 
 /// The parameter that carries the signature; it is never signed itself.
 pub const SIGNATURE_PARAM: &str = "signature";
@@ -187,16 +187,4 @@ where
     let expected = sign(alg, key, params);
     let given = signature.to_ascii_lowercase();
     constant_time_eq(expected.as_bytes(), given.as_bytes())
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    std::hint::black_box(diff) == 0
 }

@@ -1,12 +1,12 @@
 //! The sandbox's side of the calls beyond sending: templates, sign names and labels that
-//! the API creates, changes and deletes, and (in [`super::reports`]) delivery status and
+//! the API creates, changes and deletes, and (in `reports`) delivery status and
 //! statistics from the outbox.
 //!
 //! # Paths
 //! `status/query`, `template/get|list|addsms|submitsms|updatesms|deletesms`,
 //! `sign/get|list|save|update`, `label/get|list|save|update|delete`, `data/sendDay`,
 //! `data/processFailed`, `data/sendFailed` (each with or without `/smsapi`), by GET or
-//! POST, signed like every call (rules 1 to 3 of the [module documentation](super)).
+//! POST, signed like every call (rules 1 to 3 of the crate documentation).
 //! A missing or malformed parameter is 482; a template that does not exist is 431.
 //!
 //! # Templates
@@ -31,128 +31,19 @@
 //! `label/save|update|delete` keep them, `label/get|list` read them (`labelId` or `id`,
 //! `labelName`). Names are unique.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 
-use super::{clip, param, Reply, Sandbox, SignName, Template, TemplateKind};
+use crate::config::{SignName, Template, TemplateKind};
+use crate::registry::{Label, SignMeta, TemplateMeta};
+use crate::reply::*;
+use crate::route::Action;
+use crate::Sandbox;
 use sendcloud_proto::api::period::{check_text, Date};
 use sendcloud_proto::api::template::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
 use sendcloud_proto::form::Form;
 use sendcloud_proto::status::StatusCode;
 
-/// A call beyond sending, by its path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Call {
-    StatusQuery,
-    TemplateGet,
-    TemplateList,
-    TemplateAdd,
-    TemplateSubmit,
-    TemplateUpdate,
-    TemplateDelete,
-    SignGet,
-    SignList,
-    SignSave,
-    SignUpdate,
-    LabelGet,
-    LabelList,
-    LabelSave,
-    LabelUpdate,
-    LabelDelete,
-    SendDay,
-    ProcessFailed,
-    SendFailed,
-}
-
-impl Call {
-    /// The call a path (without `/smsapi`) names.
-    pub(super) fn from_path(path: &str) -> Option<Call> {
-        Some(match path {
-            "/status/query" => Call::StatusQuery,
-            "/template/get" => Call::TemplateGet,
-            "/template/list" => Call::TemplateList,
-            "/template/addsms" => Call::TemplateAdd,
-            "/template/submitsms" => Call::TemplateSubmit,
-            "/template/updatesms" => Call::TemplateUpdate,
-            "/template/deletesms" => Call::TemplateDelete,
-            "/sign/get" => Call::SignGet,
-            "/sign/list" => Call::SignList,
-            "/sign/save" => Call::SignSave,
-            "/sign/update" => Call::SignUpdate,
-            "/label/get" => Call::LabelGet,
-            "/label/list" => Call::LabelList,
-            "/label/save" => Call::LabelSave,
-            "/label/update" => Call::LabelUpdate,
-            "/label/delete" => Call::LabelDelete,
-            "/data/sendDay" => Call::SendDay,
-            "/data/processFailed" => Call::ProcessFailed,
-            "/data/sendFailed" => Call::SendFailed,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Clone, Debug)]
-struct TemplateMeta {
-    name: String,
-    /// The text without the sign name.
-    body: String,
-    sign_name: String,
-    sign_position: u8,
-    sms_type: u8,
-    submitted: bool,
-    created: u64,
-    updated: u64,
-}
-
-#[derive(Clone, Debug)]
-struct SignMeta {
-    sign_type: u8,
-    created: u64,
-    updated: u64,
-}
-
-#[derive(Clone, Debug)]
-struct Label {
-    name: String,
-    created: u64,
-    updated: u64,
-}
-
-/// What the management calls keep beside the configuration.
-#[derive(Clone, Debug)]
-pub(super) struct Registry {
-    templates: BTreeMap<u64, TemplateMeta>,
-    signs: BTreeMap<u64, SignMeta>,
-    labels: BTreeMap<u64, Label>,
-    last_template_id: u64,
-    last_label_id: u64,
-    approve_on_submit: bool,
-}
-
-impl Default for Registry {
-    fn default() -> Self {
-        Registry {
-            templates: BTreeMap::new(),
-            signs: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            last_template_id: 0,
-            last_label_id: 0,
-            approve_on_submit: true,
-        }
-    }
-}
-
-/// A refusal for a missing or malformed parameter (482).
-pub(super) fn bad(detail: impl std::fmt::Display) -> Reply {
-    Reply::refuse(StatusCode::PhoneAndVarsInvalid, detail)
-}
-
-/// A required parameter.
-pub(super) fn required<'a>(p: &'a Form, name: &str) -> Result<&'a str, Reply> {
-    param(p, name).ok_or_else(|| bad(format!("{name} is missing")))
-}
+const SMS_TYPES: [&str; 3] = ["验证码", "行业通知", "营销"];
 
 /// A positive id parameter (the first of `names` that is given).
 fn id_param(p: &Form<'static>, names: &[&str]) -> Result<u64, Reply> {
@@ -193,20 +84,6 @@ fn checked(field: &'static str, v: &str, max: usize) -> Result<String, Reply> {
 fn checked_sign(v: &str) -> Result<String, Reply> {
     sendcloud_proto::api::template::sign_name(v).map_err(bad)
 }
-
-/// `yyyy-MM-dd HH:mm:ss` (UTC) of a UNIX time in ms.
-pub(super) fn date_time(ms: u64) -> String {
-    let secs = ms / 1000 % 86_400;
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        Date::from_unix_millis(ms),
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
-const SMS_TYPES: [&str; 3] = ["验证码", "行业通知", "营销"];
 
 /// Splits a stored text into its sign name, position and body.
 fn split_sign(text: &str) -> (String, u8, String) {
@@ -267,31 +144,31 @@ impl Sandbox {
     /// Answers a call beyond sending, for an authenticated `account`.
     pub(super) fn manage(
         &mut self,
-        call: Call,
+        call: Action,
         p: &Form<'static>,
         account: usize,
         now: u64,
     ) -> Reply {
         let result = match call {
-            Call::StatusQuery => self.status_query(p, account, now),
-            Call::SendDay | Call::ProcessFailed | Call::SendFailed => {
+            Action::StatusQuery => self.status_query(p, account, now),
+            Action::SendDay | Action::ProcessFailed | Action::SendFailed => {
                 self.statistics(call, p, account, now)
             }
-            Call::TemplateGet => self.template_get(p, now),
-            Call::TemplateList => self.template_list(p, now),
-            Call::TemplateAdd => self.template_add(p, now),
-            Call::TemplateSubmit => self.template_submit(p, account, now),
-            Call::TemplateUpdate => self.template_update(p, now),
-            Call::TemplateDelete => self.template_delete(p),
-            Call::SignGet => self.sign_get(p, now),
-            Call::SignList => Ok(self.sign_list(now)),
-            Call::SignSave => self.sign_save(p, now),
-            Call::SignUpdate => self.sign_update(p, now),
-            Call::LabelGet => self.label_get(p),
-            Call::LabelList => self.label_list(p),
-            Call::LabelSave => self.label_save(p, now),
-            Call::LabelUpdate => self.label_update(p, now),
-            Call::LabelDelete => self.label_delete(p),
+            Action::TemplateGet => self.template_get(p, now),
+            Action::TemplateList => self.template_list(p, now),
+            Action::TemplateAdd => self.template_add(p, now),
+            Action::TemplateSubmit => self.template_submit(p, account, now),
+            Action::TemplateUpdate => self.template_update(p, now),
+            Action::TemplateDelete => self.template_delete(p),
+            Action::SignGet => self.sign_get(p, now),
+            Action::SignList => Ok(self.sign_list(now)),
+            Action::SignSave => self.sign_save(p, now),
+            Action::SignUpdate => self.sign_update(p, now),
+            Action::LabelGet => self.label_get(p),
+            Action::LabelList => self.label_list(p),
+            Action::LabelSave => self.label_save(p, now),
+            Action::LabelUpdate => self.label_update(p, now),
+            Action::LabelDelete => self.label_delete(p),
         };
         match result {
             Ok(r) | Err(r) => r,
@@ -682,7 +559,7 @@ impl Sandbox {
     }
 
     fn label_list(&self, p: &Form<'static>) -> Result<Reply, Reply> {
-        let (start, limit) = super::reports::paging(p)?;
+        let (start, limit) = paging(p)?;
         let name = param(p, "labelName");
         let all: Vec<Value> = self
             .registry
@@ -748,12 +625,5 @@ mod tests {
         assert_eq!(split_sign("Hi"), (String::new(), 0, "Hi".into()));
         assert_eq!(compose("A", 1, "x"), "x【A】");
         assert_eq!(date_time(1_458_113_381_893), "2016-03-16 07:29:41");
-    }
-
-    #[test]
-    fn paths() {
-        assert_eq!(Call::from_path("/template/addsms"), Some(Call::TemplateAdd));
-        assert_eq!(Call::from_path("/data/sendDay"), Some(Call::SendDay));
-        assert_eq!(Call::from_path("/template"), None);
     }
 }

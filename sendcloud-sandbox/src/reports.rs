@@ -20,41 +20,16 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::manage::{bad, date_time, Call};
-use super::outbox::{DeliveryOutcome, MessageKind, OutboxMessage};
-use super::{clip, param, Reply, Sandbox};
+use crate::outbox::{DeliveryOutcome, MessageKind, OutboxMessage};
+use crate::reply::*;
+use crate::route::Action;
+use crate::Sandbox;
 use sendcloud_proto::api::data::MAX_STATS_DAYS;
-use sendcloud_proto::api::period::{Date, Period, MAX_PAGE_LIMIT};
+use sendcloud_proto::api::period::{Date, Period};
 use sendcloud_proto::api::status::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
 use sendcloud_proto::form::Form;
 use sendcloud_proto::response::split_id_list;
 use sendcloud_proto::status::StatusCode;
-
-/// `start` and `limit` (default 0 and 100; the limit at most 100).
-pub(super) fn paging(p: &Form<'static>) -> Result<(usize, usize), Reply> {
-    let number = |name: &str, default: u64| -> Result<u64, Reply> {
-        match param(p, name) {
-            None => Ok(default),
-            Some(v) => v.parse::<u64>().map_err(|_| {
-                bad(format!(
-                    "{name} must be a whole number, not {:?}",
-                    clip(v, 16)
-                ))
-            }),
-        }
-    };
-    let start = number("start", 0)?;
-    let limit = number("limit", u64::from(MAX_PAGE_LIMIT))?;
-    if limit > u64::from(MAX_PAGE_LIMIT) {
-        return Err(bad(format!(
-            "limit must be 0 to {MAX_PAGE_LIMIT}, not {limit}"
-        )));
-    }
-    Ok((
-        usize::try_from(start).unwrap_or(usize::MAX),
-        usize::try_from(limit).unwrap_or(0),
-    ))
-}
 
 /// The first and last date a query covers.
 fn period(p: &Form<'static>, max: u32, now: u64) -> Result<(Date, Date), Reply> {
@@ -160,9 +135,9 @@ impl Counts {
         }
     }
 
-    fn fields(&self, call: Call) -> Map<String, Value> {
+    fn fields(&self, call: Action) -> Map<String, Value> {
         let v = match call {
-            Call::SendDay => json!({
+            Action::SendDay => json!({
                 "requestNum": self.requested.to_string(),
                 "sendNum": self.delivered.to_string(),
                 "processFailedNum": self.process_failed.to_string(),
@@ -172,7 +147,7 @@ impl Counts {
                 "processFailedRatio": self.ratio(self.process_failed),
                 "sendFailedRatio": self.ratio(self.send_failed),
             }),
-            Call::ProcessFailed => json!({
+            Action::ProcessFailed => json!({
                 "globalBlackListNum": self.code(&[410]),
                 "userBlackListNum": self.code(&[420]),
                 "unsubscribleNum": self.code(&[430]),
@@ -312,7 +287,7 @@ impl Sandbox {
 
     pub(super) fn statistics(
         &self,
-        call: Call,
+        call: Action,
         p: &Form<'static>,
         account: usize,
         now: u64,
@@ -379,7 +354,7 @@ impl Sandbox {
                     Value::Object(row)
                 })
                 .collect();
-            if call == Call::SendDay {
+            if call == Action::SendDay {
                 json!({ "dataListSize": rows.len(), "dataList": rows })
             } else {
                 json!({ "count": rows.len(), "voList": rows })

@@ -7,9 +7,9 @@ use super::event::HookEvent;
 use super::fields::{check_token, decode_fields, parse_timestamp, raw_required};
 use super::post::hook_signature;
 use super::replay::{MemoryReplayGuard, ReplayGuard, DEFAULT_MAX_AGE_MS};
+use crate::credentials::constant_time_eq;
 use crate::credentials::Secret;
 use crate::error::ValidationError;
-use crate::sign::constant_time_eq;
 use crate::values::Timestamp;
 
 /// The default largest body [`HookVerifier::verify_and_parse`] accepts: 64 KiB.

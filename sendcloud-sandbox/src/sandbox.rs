@@ -1,0 +1,327 @@
+//! The emulator's state and its entry point, [`Sandbox::handle`]: routing, then rules 1 to
+//! 4 (account, signature, timestamp, duplicate requests), rate limits and balance.
+
+use std::fmt;
+
+use serde_json::json;
+
+use crate::config::*;
+use crate::hook_queue::*;
+use crate::limits::{Dedupe, RateLimiter, MINUTE_MS};
+use crate::outbox;
+use crate::outbox::*;
+use crate::registry::Registry;
+use crate::reply::*;
+use crate::route::*;
+use sendcloud_proto::form::Form;
+use sendcloud_proto::server::{canonical_string_masked, verify, SIGNATURE_PARAM};
+use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::values::Timestamp;
+use sendcloud_proto::SignatureAlgorithm;
+
+/// The server side of the protocol. See the [module documentation](self) for the rules.
+pub struct Sandbox {
+    pub(crate) config: SandboxConfig,
+    pub(crate) outbox: Vec<OutboxMessage>,
+    pub(crate) hooks: Vec<QueuedHookEvent>,
+    pub(crate) rates: RateLimiter,
+    pub(crate) dedupe: Dedupe,
+    pub(crate) balance: Option<u64>,
+    pub(crate) accepted: u64,
+    pub(crate) hook_counter: u64,
+    pub(crate) last_sweep: u64,
+    pub(crate) registry: Registry,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .field("outbox_len", &self.outbox.len())
+            .field("accepted", &self.accepted)
+            .field("queued_hook_events", &self.hooks.len())
+            .field("balance", &self.balance)
+            .field("rate_limited_numbers", &self.rates.len())
+            .field("remembered_request_ids", &self.dedupe.len())
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// A sandbox with `config`, an empty outbox and the configured balance.
+    pub fn new(config: SandboxConfig) -> Self {
+        Sandbox {
+            balance: config.balance,
+            config,
+            outbox: Vec::new(),
+            hooks: Vec::new(),
+            rates: RateLimiter::default(),
+            dedupe: Dedupe::default(),
+            accepted: 0,
+            hook_counter: 0,
+            last_sweep: 0,
+            registry: Registry::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Every accepted message still in the outbox, oldest first.
+    pub fn outbox(&self) -> &[OutboxMessage] {
+        &self.outbox
+    }
+
+    /// The outbox as a JSON array, newest first (see [`OutboxMessage::to_json_value`]).
+    pub fn outbox_json(&self) -> String {
+        outbox::to_json(self.outbox.iter().rev())
+    }
+
+    /// A small self-contained HTML page that lists the messages as a phone shows them,
+    /// newest first (at most [`HTML_MAX_MESSAGES`]), everything HTML-escaped.
+    pub fn outbox_html(&self) -> String {
+        outbox::to_html(self.outbox.iter().rev(), self.outbox.len())
+    }
+
+    /// Takes the queued SMSHook events, oldest first, leaving the queue empty.
+    pub fn take_hook_events(&mut self) -> Vec<QueuedHookEvent> {
+        std::mem::take(&mut self.hooks)
+    }
+
+    /// The queued SMSHook events, without taking them.
+    pub fn hook_events(&self) -> &[QueuedHookEvent] {
+        &self.hooks
+    }
+
+    /// Marks template `id` approved; false when there is no such template.
+    pub fn approve_template(&mut self, id: u64) -> bool {
+        match self.config.templates.iter_mut().find(|t| t.id == id) {
+            Some(t) => {
+                t.approved = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a template, or replaces the one with the same id.
+    pub fn add_template(&mut self, template: Template) {
+        match self
+            .config
+            .templates
+            .iter_mut()
+            .find(|t| t.id == template.id)
+        {
+            Some(t) => *t = template,
+            None => self.config.templates.push(template),
+        }
+    }
+
+    /// The balance left (messages); `None` is unlimited.
+    pub fn balance(&self) -> Option<u64> {
+        self.balance
+    }
+
+    /// Sets the balance left; `None` is unlimited.
+    pub fn set_balance(&mut self, balance: Option<u64>) {
+        self.balance = balance;
+    }
+
+    /// How many messages were accepted in all (including any dropped from a capped outbox).
+    pub fn accepted_count(&self) -> u64 {
+        self.accepted
+    }
+
+    /// Answers `request` as SendCloud would at time `now`. Never panics, whatever the
+    /// request holds.
+    pub fn handle<B: AsRef<[u8]>>(
+        &mut self,
+        request: &http::Request<B>,
+        now: Timestamp,
+    ) -> http::Response<Vec<u8>> {
+        let now_ms = now.as_millis();
+        self.sweep(now_ms);
+        let path = request.uri().path();
+        let Some(route) = route(path) else {
+            return http_error(
+                http::StatusCode::NOT_FOUND,
+                format!("no such endpoint: {}", clip(path, 100)),
+            );
+        };
+        let method = request.method();
+        match route {
+            Route::Timestamp | Route::OutboxHtml | Route::OutboxJson => {
+                if method != http::Method::GET {
+                    return wrong_method("GET", method);
+                }
+                return match route {
+                    Route::OutboxHtml => respond(
+                        http::StatusCode::OK,
+                        "text/html;charset=utf-8",
+                        self.outbox_html().into_bytes(),
+                    ),
+                    Route::OutboxJson => respond(
+                        http::StatusCode::OK,
+                        "application/json;charset=utf-8",
+                        self.outbox_json().into_bytes(),
+                    ),
+                    _ => Reply::ok(StatusCode::Ok, json!({ "timestamp": now_ms })).into_response(),
+                };
+            }
+            Route::Send | Route::Voice | Route::Code => {
+                if method != http::Method::POST {
+                    return wrong_method("POST", method);
+                }
+            }
+            Route::Manage(_) => {
+                if method != http::Method::POST && method != http::Method::GET {
+                    return wrong_method("GET, POST", method);
+                }
+            }
+        }
+        let mut params = Form::decode(request.uri().query().unwrap_or("").as_bytes());
+        for (k, v) in Form::decode(request.body().as_ref()).iter() {
+            params.set(k.to_owned(), v.to_owned());
+        }
+        let reply = match self.authenticate(&params, now_ms) {
+            Err(refusal) => refusal,
+            Ok(account) => match route {
+                Route::Send => self.send(&params, account, now_ms),
+                Route::Voice => self.send_voice(&params, account, now_ms),
+                Route::Manage(call) => self.manage(call, &params, account, now_ms),
+                _ => self.send_code(&params, account, now_ms),
+            },
+        };
+        reply.into_response()
+    }
+
+    pub(crate) fn sweep(&mut self, now: u64) {
+        if now.abs_diff(self.last_sweep) >= MINUTE_MS {
+            self.rates.sweep(now);
+            self.dedupe.sweep(now, self.config.dedupe_window_ms);
+            self.last_sweep = now;
+        }
+    }
+
+    /// Rules 1 to 3: the account, the signature, the timestamp.
+    pub(crate) fn authenticate(&self, p: &Form<'static>, now: u64) -> Result<usize, Reply> {
+        let user = p.get("smsUser").unwrap_or("");
+        if user.is_empty() {
+            return Err(Reply::refuse(
+                StatusCode::SmsUserEmpty,
+                "smsUser is missing",
+            ));
+        }
+        let Some((index, account)) = self.config.account(user) else {
+            return Err(Reply::refuse(
+                StatusCode::SmsUserNotFound,
+                format!("no account {:?}", clip(user, 64)),
+            ));
+        };
+        let signature = p.get(SIGNATURE_PARAM).unwrap_or("");
+        if signature.is_empty() {
+            return Err(Reply::refuse(
+                StatusCode::SignatureParameterInvalid,
+                "signature is missing",
+            ));
+        }
+        if SignatureAlgorithm::from_hex_len(signature.len()).is_none()
+            || !signature.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(Reply::refuse(
+                StatusCode::SignatureParameterInvalid,
+                "signature must be 32 (MD5) or 64 (SHA-256) hex digits",
+            ));
+        }
+        if !verify(&account.sms_key, p.iter(), signature) {
+            return Err(Reply::refuse(
+                StatusCode::SignatureInvalid,
+                format!(
+                    "expected the MD5 or SHA-256 hex digest of {}",
+                    clip(&canonical_string_masked(p.iter()), 400)
+                ),
+            ));
+        }
+        if let Some(ts) = p.get("timestamp") {
+            let window = self.config.timestamp_window_ms;
+            let Ok(t) = ts.trim().parse::<u64>() else {
+                return Err(Reply::refuse(
+                    StatusCode::InvalidTimestamp,
+                    format!("timestamp {:?} is not UNIX milliseconds", clip(ts, 32)),
+                ));
+            };
+            if t.abs_diff(now) > window {
+                let hint = if t < 100_000_000_000 {
+                    "; timestamp is in milliseconds, not seconds"
+                } else {
+                    "; fetch timestamp/get and correct your clock"
+                };
+                return Err(Reply::refuse(
+                    StatusCode::InvalidTimestamp,
+                    format!(
+                        "timestamp {t} is more than {window} ms from the server time {now}{hint}"
+                    ),
+                ));
+            }
+        }
+        Ok(index)
+    }
+
+    /// Rule 4.
+    pub(crate) fn check_duplicate(
+        &self,
+        p: &Form<'static>,
+        account: usize,
+        now: u64,
+    ) -> Result<(), Reply> {
+        if let Some(id) = p.get("sendRequestId").filter(|s| !s.is_empty()) {
+            if self
+                .dedupe
+                .seen(account, id, now, self.config.dedupe_window_ms)
+            {
+                return Err(Reply::refuse(
+                    StatusCode::DuplicateRequest,
+                    format!("sendRequestId {:?} was already processed", clip(id, 128)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rule 6's rate limits for one number.
+    pub(crate) fn check_rate(&self, phone: &str, now: u64) -> Result<(), Reply> {
+        self.rates
+            .check(
+                phone,
+                now,
+                self.config.per_minute_limit,
+                self.config.per_day_limit,
+            )
+            .map_err(|status| {
+                let detail = match status {
+                    StatusCode::RateLimitMinute => format!(
+                        "{phone} already had {} message(s) in the last minute",
+                        self.config.per_minute_limit
+                    ),
+                    _ => format!(
+                        "{phone} already had {} message(s) in the last 24 hours",
+                        self.config.per_day_limit
+                    ),
+                };
+                Reply::refuse(status, detail)
+            })
+    }
+
+    /// Rule 7.
+    pub(crate) fn check_balance(&self, cost: usize) -> Result<(), Reply> {
+        match self.balance {
+            Some(left) if left < u64::try_from(cost).unwrap_or(u64::MAX) => Err(Reply::refuse(
+                StatusCode::InsufficientBalance,
+                format!("{cost} message(s) requested, {left} left"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
