@@ -4,6 +4,14 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
+mod encode;
+mod value;
+
+pub(crate) use encode::urlencoded;
+use encode::{digits_and_commas, push_urlencoded, UNCHANGED};
+use value::ascii_str;
+pub(crate) use value::{Inline, Value};
+
 use crate::credentials::Secret;
 use crate::sign::{
     sign_sorted_into, Digest, Md5, Sha256, SignatureAlgorithm, Signer, SIGNATURE_PARAM,
@@ -30,112 +38,6 @@ pub struct Form<'a> {
 
 /// One parameter.
 type Pair<'a> = (Cow<'static, str>, Value<'a>);
-
-/// A parameter value: text (borrowed or owned), text that is sent as it is, text with its
-/// encoding made in advance, or the digits of a number kept inline.
-#[derive(Clone)]
-pub(crate) enum Value<'a> {
-    Text(Cow<'a, str>),
-    /// Only bytes the encoder leaves unchanged (the digits and commas of a phone list, the
-    /// hex of a signature): signed and sent as they are. ASCII, so always UTF-8.
-    Plain(&'a [u8]),
-    /// Text whose url-encoding was made when it was built (the `vars` JSON): signed as
-    /// `raw`, sent as `encoded`.
-    Encoded {
-        raw: &'a str,
-        encoded: &'a str,
-    },
-    Inline(Inline),
-}
-
-/// The decimal digits of a `u64`, without an allocation. They never need escaping.
-#[derive(Clone, Copy)]
-pub(crate) struct Inline {
-    /// Where the digits start in `buf`: they are written from its end.
-    start: u8,
-    buf: [u8; Inline::CAP],
-}
-
-impl Inline {
-    /// Enough for any `u64` (20 digits).
-    const CAP: usize = 20;
-
-    pub(crate) fn from_u64(n: u64) -> Inline {
-        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-                                    2021222324252627282930313233343536373839\
-                                    4041424344454647484950515253545556575859\
-                                    6061626364656667686970717273747576777879\
-                                    8081828384858687888990919293949596979899";
-        let mut buf = [0u8; Inline::CAP];
-        let mut at = Inline::CAP;
-        let mut rest = n;
-        // Two digits per division: a 13-digit millisecond timestamp takes 7 steps.
-        while rest >= 100 {
-            let pair = usize::from((rest % 100) as u8) * 2;
-            rest /= 100;
-            at -= 2;
-            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-        }
-        if rest >= 10 {
-            let pair = usize::from(rest as u8) * 2;
-            at -= 2;
-            buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-        } else {
-            at -= 1;
-            buf[at] = b'0' + rest as u8;
-        }
-        Inline {
-            start: at as u8,
-            buf,
-        }
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[usize::from(self.start)..]
-    }
-}
-
-/// ASCII bytes as text (they always are; anything else would read as empty).
-fn ascii_str(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
-}
-
-impl Value<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Value::Text(t) => t,
-            Value::Plain(p) => ascii_str(p),
-            Value::Encoded { raw, .. } => raw,
-            Value::Inline(i) => ascii_str(i.as_bytes()),
-        }
-    }
-
-    /// The bytes that are signed.
-    fn raw_bytes(&self) -> &[u8] {
-        match self {
-            Value::Text(t) => t.as_bytes(),
-            Value::Plain(p) => p,
-            Value::Encoded { raw, .. } => raw.as_bytes(),
-            Value::Inline(i) => i.as_bytes(),
-        }
-    }
-
-    /// At least how many bytes it takes in a body.
-    fn min_encoded_len(&self) -> usize {
-        match self {
-            Value::Encoded { encoded, .. } => encoded.len(),
-            other => other.raw_bytes().len(),
-        }
-    }
-
-    fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
-            Value::Inline(i) => Value::Inline(i),
-            other => Value::Text(Cow::Owned(other.as_str().to_owned())),
-        }
-    }
-}
 
 /// Byte order of names, deciding on the first byte when it differs (most names do)
 /// without a call to `memcmp`.
@@ -444,13 +346,6 @@ impl Body {
     }
 }
 
-/// `s` url-encoded as a form body sends it (see [`push_urlencoded`]).
-pub(crate) fn urlencoded(s: &str) -> String {
-    let mut out = Vec::with_capacity(s.len() + s.len() / 2);
-    push_urlencoded(&mut out, s.as_bytes());
-    String::from_utf8(out).unwrap_or_default()
-}
-
 impl Form<'static> {
     /// Decodes an `application/x-www-form-urlencoded` body (or query string). Malformed
     /// escapes are kept literally and invalid UTF-8 is replaced, as browsers do; when a
@@ -481,59 +376,6 @@ impl PartialEq<Form<'_>> for Form<'_> {
 
 impl Eq for Form<'_> {}
 
-/// Bytes the encoder leaves as they are: what `form_urlencoded::byte_serialize` leaves
-/// (ASCII letters and digits, `*`, `-`, `.`, `_`), and `,`. A comma has no meaning in a
-/// form body (only `&`, `=`, `+` and `%` do), every form decoder reads it back as itself,
-/// and leaving it means a 2,000-number phone list is copied in one run instead of being
-/// escaped 1,999 times.
-const fn unchanged_table() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'*' | b'-' | b'.' | b'_' | b',');
-        b += 1;
-    }
-    t
-}
-
-pub(crate) static UNCHANGED: [bool; 256] = unchanged_table();
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Whether every byte of `s` is an ASCII digit or `,`.
-fn digits_and_commas(s: &[u8]) -> bool {
-    s.iter().all(|b| b.is_ascii_digit() || *b == b',')
-}
-
-/// Appends `s` encoded as `form_urlencoded::byte_serialize` encodes it, except that `,` is
-/// kept: unchanged bytes as they are, space as `+`, every other byte as `%XX` (uppercase
-/// hex). The output is ASCII.
-fn push_urlencoded(out: &mut Vec<u8>, s: &[u8]) {
-    out.reserve(s.len());
-    let mut rest = s;
-    loop {
-        // Copy the run of unchanged bytes at once, then escape the byte that ends it.
-        let run = rest
-            .iter()
-            .position(|&b| !UNCHANGED[usize::from(b)])
-            .unwrap_or(rest.len());
-        out.extend_from_slice(&rest[..run]);
-        let Some((&b, tail)) = rest[run..].split_first() else {
-            return;
-        };
-        if b == b' ' {
-            out.push(b'+');
-        } else {
-            out.extend_from_slice(&[
-                b'%',
-                HEX_UPPER[usize::from(b >> 4)],
-                HEX_UPPER[usize::from(b & 0xF)],
-            ]);
-        }
-        rest = tail;
-    }
-}
-
 impl<'a, K: Into<Cow<'static, str>>, V: Into<Cow<'a, str>>> FromIterator<(K, V)> for Form<'a> {
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
         let mut f = Form::new();
@@ -547,38 +389,6 @@ impl<'a, K: Into<Cow<'static, str>>, V: Into<Cow<'a, str>>> FromIterator<(K, V)>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reference(s: &str) -> String {
-        form_urlencoded::byte_serialize(s.as_bytes()).collect()
-    }
-
-    #[test]
-    fn encoding_matches_form_urlencoded() {
-        let mut samples: Vec<String> = vec![
-            String::new(),
-            "13800000000,13800000001,008613800000000".into(),
-            "1700000000000".into(),
-            "0123456789".repeat(7),
-            "12345678a12345678 9".into(),
-            r#"{"%code%":"1234","%name%":"Lucy & Co."}"#.into(),
-            "a+b c%d*e-f.g_h~i/j?k=l&m".into(),
-            "你好, мир 🎉\u{7f}\u{0}\t\n".into(),
-            ":;<=>?@[]^`{|}/".into(),
-        ];
-        samples.push((0u8..=127).map(char::from).collect());
-        samples.push((0u32..600).filter_map(char::from_u32).collect());
-        for s in &samples {
-            let mut out = Vec::new();
-            push_urlencoded(&mut out, s.as_bytes());
-            let out = String::from_utf8(out).unwrap();
-            assert_eq!(out, reference(s).replace("%2C", ","), "{s:?}");
-            let decoded: Vec<(String, String)> =
-                form_urlencoded::parse(format!("k={out}").as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-            assert_eq!(decoded, vec![("k".to_owned(), s.clone())]);
-        }
-    }
 
     #[test]
     fn numbers_are_held_inline_and_read_back_as_text() {
