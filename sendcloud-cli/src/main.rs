@@ -3,14 +3,15 @@
 // The argument docs are the --help text, where a bare URL reads best.
 #![allow(rustdoc::bare_urls)]
 
-mod beyond;
 mod bulk;
 mod commands;
 mod csv;
 mod hook;
 mod output;
 mod serve;
+mod status;
 mod target;
+mod templates;
 
 use std::process::ExitCode;
 
@@ -95,9 +96,9 @@ enum Command {
     #[command(subcommand)]
     Hook(hook::HookCommand),
     /// Show what became of sent messages (delivered, failed and why)
-    Status(beyond::StatusArgs),
+    Status(status::StatusArgs),
     /// List, show, add, change, delete and submit message templates
-    Templates(beyond::TemplatesArgs),
+    Templates(templates::TemplatesArgs),
 }
 
 fn main() -> ExitCode {
@@ -121,8 +122,8 @@ fn main() -> ExitCode {
         Command::Explain(a) => commands::explain(g, a),
         Command::Doctor => commands::doctor(g),
         Command::Hook(c) => hook::run(g, c),
-        Command::Status(a) => beyond::status(g, a),
-        Command::Templates(a) => beyond::templates(g, a),
+        Command::Status(a) => status::status(g, a),
+        Command::Templates(a) => templates::templates(g, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sendcloud_proto::error::Error as ProtoError;
+use sendcloud_proto::Error as ProtoError;
 use sendcloud_proto::{Rejected, StatusCode};
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
@@ -154,26 +154,21 @@ pub fn client_failure(e: &ClientError, request_id: Option<&str>) -> Failure {
     }
 }
 
-/// Formats UNIX milliseconds as `YYYY-MM-DD HH:MM:SS.mmm UTC`.
+/// The failure of an input the core refused.
+pub fn invalid(e: sendcloud_proto::ValidationError) -> Failure {
+    client_failure(&ClientError::Proto(e.into()), None)
+}
+
+/// Formats UNIX milliseconds as `YYYY-MM-DD HH:MM:SS.mmm UTC` (the date from the core's
+/// calendar).
 pub fn utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = ms / 1000 % 86_400;
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
+        "{} {:02}:{:02}:{:02}.{:03} UTC",
+        sendcloud_proto::Date::from_unix_millis(ms),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
         ms % 1000
     )
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Mutex;
 
-use sendcloud_proto::hook::{HookError, ReplayGuard};
-use sendcloud_proto::{
-    HookEvent, HookEventKind, HookVerifier, MemoryReplayGuard, Secret, Timestamp,
+use sendcloud_proto::hook::{
+    HookError, HookEvent, HookEventKind, HookVerifier, MemoryReplayGuard, ReplayGuard,
 };
+use sendcloud_proto::{Secret, Timestamp};
 
 use crate::{
     check_out, guard, guard_value, handle, opt_str_arg, sendcloud_error, sendcloud_result,

@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 /// A boxed error, as tower services give them.
-pub use sendcloud_proto::config::BoxError;
+pub use sendcloud_proto::BoxError;
 
 /// The default HTTP service: hyper-util's pooled client over rustls (ring, Mozilla roots).
 pub type DefaultService = hyper_util::client::legacy::Client<

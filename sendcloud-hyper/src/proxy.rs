@@ -10,7 +10,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use base64::Engine as _;
-use sendcloud_proto::config::{redact_url as redact, BoxError};
+use sendcloud_proto::{redact_url as redact, BoxError};
 
 /// Connects directly, or through a proxy (`CONNECT host:port`) when one is set.
 #[derive(Clone, Debug)]

@@ -96,7 +96,7 @@ impl BatchError for ClientError {
 /// messages and the signed requests would cross the network in the clear.
 ///
 /// ```
-/// use sendcloud_proto::config::check_scheme;
+/// use sendcloud_proto::check_scheme;
 /// assert!(check_scheme("http://127.0.0.1:8080/smsapi", false).is_ok());
 /// assert!(check_scheme("http://localhost/smsapi", false).is_ok());
 /// assert!(check_scheme("https://api.sendcloud.net/smsapi", false).is_ok());
@@ -129,7 +129,7 @@ pub fn check_scheme(base_url: &str, allow_plain_http: bool) -> Result<(), Client
 /// is optional; ports are ignored).
 ///
 /// ```
-/// use sendcloud_proto::config::proxy_applies;
+/// use sendcloud_proto::proxy_applies;
 /// assert!(proxy_applies("api.sendcloud.net", ""));
 /// assert!(!proxy_applies("api.sendcloud.net", "localhost, .sendcloud.net"));
 /// assert!(!proxy_applies("127.0.0.1", "127.0.0.1:8080"));
@@ -165,7 +165,7 @@ pub fn proxy_applies(host: &str, no_proxy: &str) -> bool {
 /// also in lower case, unless `NO_PROXY` / `no_proxy` excludes the host.
 ///
 /// ```
-/// use sendcloud_proto::config::proxy_for;
+/// use sendcloud_proto::proxy_for;
 /// let env = |k: &str| match k {
 ///     "HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
 ///     "NO_PROXY" => Some("localhost,127.0.0.1".to_owned()),
@@ -195,7 +195,7 @@ pub fn proxy_for(base_url: &str, var: impl Fn(&str) -> Option<String>) -> Option
 /// A URL with any password in it replaced by `***`, for messages and Debug output.
 ///
 /// ```
-/// use sendcloud_proto::config::redact_url;
+/// use sendcloud_proto::redact_url;
 /// assert_eq!(redact_url("http://u:secret@proxy:3128"), "http://***@proxy:3128");
 /// assert_eq!(redact_url("http://proxy:3128"), "http://proxy:3128");
 /// ```

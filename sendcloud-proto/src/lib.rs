@@ -1,9 +1,16 @@
-//! The sans-IO core of a SendCloud SMS API client.
+//! The SendCloud SMS protocol, both halves, with no IO.
+//!
+//! **Sending SMS from an application? Use [`sendcloud-ureq`](https://docs.rs/sendcloud-ureq)
+//! (blocking) or [`sendcloud-hyper`](https://docs.rs/sendcloud-hyper) (async)**: they drive
+//! this crate over a real connection, with timeouts, retries and TLS. This crate is for
+//! writing a transport, a test double or a service that speaks the protocol.
 //!
 //! It turns typed requests into signed [`http::Request`] values and [`http::Response`]
-//! values into typed outcomes, and it decides retries, splits bulk sends into batches and
-//! checks every input when it is built. It does no IO at all: no sockets, no clock, no
-//! randomness. Transports (`sendcloud-hyper`, `sendcloud-ureq`, the C ABI) drive it.
+//! values into typed outcomes; it checks every input when it is built, decides retries
+//! ([`RetryPolicy`], [`Call`]), keeps what lasts across calls ([`Session`]), splits bulk
+//! sends into batches ([`Batches`]), and verifies SMSHook posts ([`hook`]). The
+//! [`server`] module has what a service answering these requests needs besides. It does
+//! no IO at all: no sockets, no files, no clock, no randomness.
 //!
 //! ```
 //! use sendcloud_proto::*;
@@ -32,65 +39,87 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod batch;
-pub mod call;
-pub mod client;
-pub mod config;
-pub mod credentials;
+mod api;
+mod batch;
+mod call;
+mod client;
+mod config;
+mod credentials;
 mod delivery;
-pub mod endpoint;
-pub mod error;
-pub mod form;
+mod endpoint;
+mod error;
+mod form;
 pub mod hook;
-pub mod phone;
-pub mod response;
-pub mod retry;
+mod phone;
+mod response;
+mod retry;
 pub mod server;
-pub mod session;
-pub mod sign;
-pub mod status;
-pub mod values;
-pub mod vars;
+mod session;
+mod sign;
+mod status;
+mod values;
+mod vars;
 
+// The client: typed requests in, signed requests out, answers in, typed outcomes out.
+pub use client::{parse_response, Client, DEFAULT_BASE_URL, USER_AGENT_VALUE};
+pub use credentials::{Credentials, Secret};
+pub use endpoint::Endpoint;
+pub use form::Form;
+pub use response::{parse_info, Envelope, SendReceipt, ServerTime};
+pub use sign::{canonical_string_masked, sign, verify, SignatureAlgorithm};
+
+// Inputs that cannot be wrong once built, and the protocol's limits on them.
+pub use phone::{
+    mask_phone, Phone, Recipients, MAX_PHONE_DIGITS, MAX_RECIPIENTS, MIN_PHONE_DIGITS,
+};
+pub use values::{
+    LabelId, MsgType, SendRequestId, SignId, Tag, TemplateId, Timestamp, VerificationCode,
+    MAX_REQUEST_ID_CHARS, MAX_TAG_CHARS,
+};
+pub use vars::{Vars, MAX_VAR_CHARS};
+
+// The endpoints, one type per call.
 pub use api::code::{SendCode, SignRef};
 pub use api::data::{
     ProcessFailedRow, ProcessFailedStats, RowKey, SendDayRow, SendDayStats, SendFailedRow,
-    SendFailedStats, Stats, StatsQuery,
+    SendFailedStats, Stats, StatsQuery, MAX_STATS_DAYS, MAX_STATS_TEMPLATES,
 };
-pub use api::label::{DeleteLabel, GetLabel, LabelInfo, ListLabels, SaveLabel, UpdateLabel};
-pub use api::period::{Date, Paging, Period, ReportMsgType};
+pub use api::label::{
+    DeleteLabel, GetLabel, LabelInfo, ListLabels, SaveLabel, UpdateLabel, MAX_LABEL_NAME_CHARS,
+};
+pub use api::query::{Date, Paging, Period, ReportMsgType, MAX_PAGE_LIMIT};
 pub use api::send::SendTemplate;
 pub use api::sign::{GetSign, ListSigns, SaveSign, SignInfo, SignType, UpdateSign};
-pub use api::status::{StatusPage, StatusQuery, StatusRecord};
+pub use api::status::{
+    StatusPage, StatusQuery, StatusRecord, MAX_STATUS_DAYS, MAX_STATUS_IDS,
+    MAX_TEMPLATE_NAME_FILTER_CHARS,
+};
 pub use api::template::{
     AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType, SubmitTemplate,
-    TemplateInfo, TemplateList, UpdateTemplate, VerifyState,
+    TemplateInfo, TemplateList, UpdateTemplate, VerifyState, MAX_SIGN_NAME_CHARS,
+    MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS,
 };
 pub use api::timestamp::GetServerTime;
 pub use api::voice::SendVoice;
-pub use batch::{Batch, BatchError, BatchTicket, Batches, BulkReport, BulkTemplate, FailedBatch};
-pub use call::{Call, Next};
-pub use client::{parse_response, Client, DEFAULT_BASE_URL, USER_AGENT_VALUE};
-pub use config::{ClientBuilder, ClientConfig, ClientError, Transport};
-pub use credentials::{Credentials, Secret};
 pub use delivery::DeliveryState;
-pub use endpoint::Endpoint;
-pub use error::{Error, Rejected, ValidationError};
-pub use form::Form;
-pub use hook::{
-    Applied, DeliveryTracker, HookError, HookEvent, HookEventKind, HookVerifier, MemoryReplayGuard,
-    ReplayGuard,
+
+// Outcomes and errors.
+pub use error::{Error, Rejected, ValidationError, BODY_SNIPPET_CHARS};
+pub use status::{RetryClass, StatusCode};
+
+// Retries, the session and bulk sends: what a transport drives.
+pub use batch::{
+    Batch, BatchError, BatchTicket, Batches, BulkReport, BulkTemplate, FailedBatch,
+    MAX_BATCH_BASE_CHARS,
 };
-pub use phone::{mask_phone, Phone, Recipients, MAX_RECIPIENTS};
-pub use response::{Envelope, SendReceipt, ServerTime};
+pub use call::{Call, Next};
 pub use retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
 pub use session::{clock_offset, generated_request_id, Session};
-pub use sign::{canonical_string_masked, sign, verify, SignatureAlgorithm};
-pub use status::{RetryClass, StatusCode};
-pub use values::{
-    LabelId, MsgType, SendRequestId, SignId, Tag, TemplateId, Timestamp, VerificationCode,
+
+// A transport's client: its settings, its builder and its errors.
+pub use config::{
+    check_scheme, proxy_applies, proxy_for, redact_url, BoxError, ClientBuilder, ClientConfig,
+    ClientError, Transport,
 };
-pub use vars::Vars;
 
 pub use http;

@@ -2,7 +2,7 @@
 //! from a sample answer (SendCloud's documented shapes, sloppiness included) to a typed
 //! output. The sandbox's answers to them are tested in `sendcloud-sandbox`.
 
-use sendcloud_proto::endpoint::Endpoint;
+use sendcloud_proto::Endpoint;
 use sendcloud_proto::*;
 
 const NOW: Timestamp = Timestamp(1_717_200_000_000); // 2024-06-01 00:00:00 UTC

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use serde::Deserialize;
 
-use sendcloud_proto::credentials::Secret;
+use sendcloud_proto::Secret;
 
 /// An API user the sandbox accepts requests from.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 use http::header::{HeaderValue, CONTENT_TYPE};
 use sha2::{Digest, Sha256};
 
-use sendcloud_proto::credentials::Secret;
-use sendcloud_proto::form::Form;
-use sendcloud_proto::server::hook_signature;
+use sendcloud_proto::hook::hook_signature;
 use sendcloud_proto::server::FORM_CONTENT_TYPE;
+use sendcloud_proto::Form;
+use sendcloud_proto::Secret;
 
 /// Length of an SMSHook `token`.
 pub const HOOK_TOKEN_LEN: usize = 50;

@@ -122,6 +122,6 @@ pub use config::{
     DEFAULT_SMS_KEY, DEFAULT_SMS_USER,
 };
 pub use hook_queue::{QueuedHookEvent, HOOK_TOKEN_LEN};
-pub use outbox::{escape_html, DeliveryOutcome, MessageKind, OutboxMessage, HTML_MAX_MESSAGES};
+pub use outbox::{DeliveryOutcome, MessageKind, OutboxMessage, HTML_MAX_MESSAGES};
 pub use sandbox::Sandbox;
 pub use send::MAX_TEXT_CHARS;

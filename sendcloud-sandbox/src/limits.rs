@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::StatusCode;
 
 /// One minute in milliseconds.
 pub(crate) const MINUTE_MS: u64 = 60_000;

@@ -38,10 +38,11 @@ use crate::registry::{Label, SignMeta, TemplateMeta};
 use crate::reply::*;
 use crate::route::Action;
 use crate::Sandbox;
-use sendcloud_proto::api::period::{check_text, Date};
-use sendcloud_proto::api::template::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
-use sendcloud_proto::form::Form;
-use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::server::check_text;
+use sendcloud_proto::Date;
+use sendcloud_proto::Form;
+use sendcloud_proto::StatusCode;
+use sendcloud_proto::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
 
 const SMS_TYPES: [&str; 3] = ["验证码", "行业通知", "营销"];
 
@@ -82,7 +83,7 @@ fn checked(field: &'static str, v: &str, max: usize) -> Result<String, Reply> {
 }
 
 fn checked_sign(v: &str) -> Result<String, Reply> {
-    sendcloud_proto::api::template::sign_name(v).map_err(bad)
+    sendcloud_proto::server::sign_name(v).map_err(bad)
 }
 
 /// Splits a stored text into its sign name, position and body.
@@ -540,7 +541,7 @@ impl Sandbox {
         let name = checked(
             "labelName",
             required(p, "labelName")?,
-            sendcloud_proto::api::label::MAX_LABEL_NAME_CHARS,
+            sendcloud_proto::MAX_LABEL_NAME_CHARS,
         )?;
         if self
             .registry

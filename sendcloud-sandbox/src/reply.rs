@@ -6,9 +6,9 @@ use std::fmt;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use serde_json::{json, Value};
 
-use sendcloud_proto::api::period::{Date, MAX_PAGE_LIMIT};
-use sendcloud_proto::form::Form;
-use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::Form;
+use sendcloud_proto::StatusCode;
+use sendcloud_proto::{Date, MAX_PAGE_LIMIT};
 
 /// An API answer before it is encoded.
 pub(crate) struct Reply {

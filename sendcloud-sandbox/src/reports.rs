@@ -24,12 +24,12 @@ use crate::outbox::{DeliveryOutcome, MessageKind, OutboxMessage};
 use crate::reply::*;
 use crate::route::Action;
 use crate::Sandbox;
-use sendcloud_proto::api::data::MAX_STATS_DAYS;
-use sendcloud_proto::api::period::{Date, Period};
-use sendcloud_proto::api::status::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
-use sendcloud_proto::form::Form;
-use sendcloud_proto::response::split_id_list;
-use sendcloud_proto::status::StatusCode;
+use sendcloud_proto::server::split_id_list;
+use sendcloud_proto::Form;
+use sendcloud_proto::StatusCode;
+use sendcloud_proto::MAX_STATS_DAYS;
+use sendcloud_proto::{Date, Period};
+use sendcloud_proto::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
 
 /// The first and last date a query covers.
 fn period(p: &Form<'static>, max: u32, now: u64) -> Result<(Date, Date), Reply> {

@@ -13,13 +13,14 @@ use crate::outbox::*;
 use crate::registry::Registry;
 use crate::reply::*;
 use crate::route::*;
-use sendcloud_proto::form::Form;
-use sendcloud_proto::server::{canonical_string_masked, verify, SIGNATURE_PARAM};
-use sendcloud_proto::status::StatusCode;
-use sendcloud_proto::values::Timestamp;
+use sendcloud_proto::server::SIGNATURE_PARAM;
+use sendcloud_proto::Form;
 use sendcloud_proto::SignatureAlgorithm;
+use sendcloud_proto::StatusCode;
+use sendcloud_proto::Timestamp;
+use sendcloud_proto::{canonical_string_masked, verify};
 
-/// The server side of the protocol. See the [module documentation](self) for the rules.
+/// The server side of the protocol. See the [crate documentation](crate) for the rules.
 pub struct Sandbox {
     pub(crate) config: SandboxConfig,
     pub(crate) outbox: Vec<OutboxMessage>,

@@ -8,11 +8,11 @@ use crate::hook_queue::*;
 use crate::outbox::*;
 use crate::reply::*;
 use crate::{hook_queue, Sandbox};
-use sendcloud_proto::form::Form;
-use sendcloud_proto::phone::MAX_RECIPIENTS;
-use sendcloud_proto::status::StatusCode;
-use sendcloud_proto::values::Timestamp;
-use sendcloud_proto::vars::{Vars, MAX_VAR_CHARS};
+use sendcloud_proto::Form;
+use sendcloud_proto::StatusCode;
+use sendcloud_proto::Timestamp;
+use sendcloud_proto::MAX_RECIPIENTS;
+use sendcloud_proto::{Vars, MAX_VAR_CHARS};
 
 /// Longest text a message may have before processing fails with 460.
 pub const MAX_TEXT_CHARS: usize = 500;

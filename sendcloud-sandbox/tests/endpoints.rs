@@ -1,7 +1,7 @@
 //! The sandbox's answers to the calls beyond sending (templates, signs, labels, status,
 //! statistics), through the core's client: prepared, handled, parsed.
 
-use sendcloud_proto::endpoint::Endpoint;
+use sendcloud_proto::Endpoint;
 use sendcloud_proto::*;
 use sendcloud_sandbox::{Sandbox, SandboxConfig};
 

@@ -25,7 +25,7 @@ use std::hash::BuildHasher;
 use std::time::SystemTime;
 
 pub use sendcloud_proto as proto;
-use sendcloud_proto::config::BoxError;
+use sendcloud_proto::BoxError;
 use sendcloud_proto::{
     BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint, GetServerTime, Next,
     Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Session, Timestamp,
@@ -49,10 +49,7 @@ impl sendcloud_proto::Transport for Ureq {
         let session = Session::from_config(&config, seed())?;
         let proxy = match config.proxy_url(|k| std::env::var(k).ok()) {
             Some(p) => Some(ureq::Proxy::new(&p).map_err(|e| {
-                Error::Config(format!(
-                    "proxy {}: {e}",
-                    sendcloud_proto::config::redact_url(&p)
-                ))
+                Error::Config(format!("proxy {}: {e}", sendcloud_proto::redact_url(&p)))
             })?),
             None => None,
         };

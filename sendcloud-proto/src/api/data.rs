@@ -12,7 +12,7 @@ use http::Method;
 use serde_json::Value;
 
 use super::lenient::{count, field, info_object, list, opt_f64, opt_u64, text};
-use super::period::{Period, ReportMsgType};
+use super::query::{Period, ReportMsgType};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
 use crate::form::Form;

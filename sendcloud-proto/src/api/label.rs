@@ -12,7 +12,7 @@ use http::Method;
 use serde_json::Value;
 
 use super::lenient::{info_object, list, opt_u64, record, text};
-use super::period::{check_text, Paging};
+use super::query::{check_text, Paging};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};
 use crate::form::Form;

@@ -4,7 +4,7 @@ pub mod code;
 pub mod data;
 pub mod label;
 mod lenient;
-pub mod period;
+pub mod query;
 pub mod send;
 pub mod sign;
 pub mod status;

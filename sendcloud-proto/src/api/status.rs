@@ -10,7 +10,7 @@ use http::Method;
 use serde_json::Value;
 
 use super::lenient::{field, info_object, list, opt_u64, text};
-use super::period::{check_text, Paging, Period, ReportMsgType};
+use super::query::{check_text, Paging, Period, ReportMsgType};
 use crate::delivery::DeliveryState;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ValidationError};

@@ -11,7 +11,7 @@ const QUOTE_CHARS: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HookError {
-    /// The body is larger than [`HookVerifier::max_body_bytes`].
+    /// The body is larger than [`HookVerifier::max_body_bytes`](super::HookVerifier::max_body_bytes).
     TooLarge {
         /// The size of the body, in bytes.
         size: usize,

@@ -155,7 +155,7 @@ pub struct HookEvent {
     pub token: String,
     /// When SendCloud sent the event (`timestamp`, UNIX milliseconds).
     pub timestamp: Timestamp,
-    /// The signature as sent (`signature`); see [`HookVerifier`].
+    /// The signature as sent (`signature`); see [`HookVerifier`](super::HookVerifier).
     pub signature: String,
     /// What the event reports.
     pub kind: HookEventKind,
@@ -214,7 +214,7 @@ fn event_code_of(raw: &str) -> Option<u8> {
 impl HookEvent {
     /// Parses a body, choosing JSON when `content_type` mentions `json` or the body starts
     /// with `{`, and `application/x-www-form-urlencoded` otherwise. Does not verify it:
-    /// use [`HookVerifier::verify_and_parse`] for posts from the network.
+    /// use [`HookVerifier::verify_and_parse`](super::HookVerifier::verify_and_parse) for posts from the network.
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<HookEvent, HookError> {
         HookEvent::from_fields(decode_fields(content_type, body)?)
     }

@@ -36,7 +36,7 @@ impl<G: ReplayGuard + ?Sized> ReplayGuard for &mut G {
 ///
 /// It forgets a token once its event's timestamp is older than the window (such events
 /// are refused as stale anyway, so use a window at least as long as the verifier's; see
-/// [`HookVerifier::replay_guard`]), and when full it forgets the token with the oldest
+/// [`HookVerifier::replay_guard`](super::HookVerifier::replay_guard)), and when full it forgets the token with the oldest
 /// timestamp first. Capacity should exceed the number of events expected within one
 /// window, or an evicted token could be replayed. It reads no clock: time is the `now`
 /// passed in.

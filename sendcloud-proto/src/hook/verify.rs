@@ -12,7 +12,7 @@ use crate::credentials::Secret;
 use crate::error::ValidationError;
 use crate::values::Timestamp;
 
-/// The default largest body [`HookVerifier::verify_and_parse`] accepts: 64 KiB.
+/// The default largest body [`HookVerifier::verify_and_parse`](super::HookVerifier::verify_and_parse) accepts: 64 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 /// The length of a hook signature: 64 hex digits of HMAC-SHA256.
 pub const SIGNATURE_HEX_LEN: usize = 64;
@@ -127,7 +127,7 @@ impl HookVerifier {
     }
 
     /// Checks only the signature of `timestamp` + `token` (both exactly as sent). The
-    /// token must have 1 to [`MAX_TOKEN_CHARS`] characters.
+    /// token must have 1 to [`MAX_TOKEN_CHARS`](super::MAX_TOKEN_CHARS) characters.
     pub fn verify_signature(
         &self,
         timestamp: &str,

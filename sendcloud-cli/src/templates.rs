@@ -1,151 +1,16 @@
-//! `sendcloud status` (what became of sent messages) and `sendcloud templates` (the
-//! template registry: list, get, add, update, delete, submit).
+//! `sendcloud templates`: the template registry (list, get, add, update, delete, submit).
 
-use clap::{ArgGroup, Args, Subcommand};
+use clap::{Args, Subcommand};
 use sendcloud_proto::{
-    AddTemplate, Date, DeleteTemplate, DeliveryState, GetTemplate, Paging, Period, Phone,
-    ReportMsgType, SignPosition, SmsType, StatusQuery, SubmitTemplate, TemplateId, TemplateInfo,
-    UpdateTemplate, ValidationError, VerifyState,
+    AddTemplate, DeleteTemplate, GetTemplate, SignPosition, SmsType, SubmitTemplate, TemplateId,
+    TemplateInfo, UpdateTemplate, VerifyState,
 };
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
 
-use crate::output::{client_failure, Failure, OK};
+use crate::output::{client_failure, invalid, Failure, OK};
 use crate::target::Target;
 use crate::Global;
-
-fn invalid(e: ValidationError) -> Failure {
-    client_failure(&ClientError::Proto(e.into()), None)
-}
-
-#[derive(Args, Debug)]
-#[command(group(ArgGroup::new("period").args(["days", "from"])))]
-pub struct StatusArgs {
-    /// Only messages to this number (repeat for more; at most 100 numbers and ids in all)
-    #[arg(long = "phone", value_name = "PHONE")]
-    phones: Vec<String>,
-    /// Only this message (repeat for more)
-    #[arg(long = "sms-id", value_name = "SMSID")]
-    sms_ids: Vec<String>,
-    /// The last N days, today included (1 to 30) [default: 1, today]
-    #[arg(long, value_name = "N")]
-    days: Option<u32>,
-    /// The first day, yyyy-MM-dd (with --to; at most 30 days)
-    #[arg(long, value_name = "DATE", requires = "to")]
-    from: Option<String>,
-    /// The last day, yyyy-MM-dd
-    #[arg(long, value_name = "DATE", requires = "from")]
-    to: Option<String>,
-    /// Only messages of this template
-    #[arg(long, value_name = "ID")]
-    template: Option<u64>,
-    /// Only messages of this type: sms, mms, international or voice
-    #[arg(long = "type", value_name = "TYPE")]
-    msg_type: Option<String>,
-    /// Skip this many messages (paging)
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    start: u32,
-    /// Show at most this many messages (1 to 100)
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    limit: u32,
-}
-
-fn parse_date(field: &'static str, s: &str) -> Result<Date, Failure> {
-    Date::parse(s).map_err(|e| invalid(ValidationError::new(field, e.rule)))
-}
-
-fn status_query(a: &StatusArgs) -> Result<StatusQuery, Failure> {
-    let period = match (&a.from, &a.to, a.days) {
-        (Some(from), Some(to), _) => {
-            Period::between(parse_date("from", from)?, parse_date("to", to)?).map_err(invalid)?
-        }
-        (_, _, Some(n)) => Period::last_days(n).map_err(invalid)?,
-        _ => Period::today(),
-    };
-    let phones = a
-        .phones
-        .iter()
-        .map(|p| Phone::parse(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(invalid)?;
-    let mut q = StatusQuery::new(period)
-        .map_err(invalid)?
-        .with_phones(phones)
-        .map_err(invalid)?
-        .with_sms_ids(&a.sms_ids)
-        .map_err(invalid)?
-        .with_paging(Paging::new(a.start, a.limit).map_err(invalid)?);
-    if let Some(t) = a.template {
-        q = q.with_template(TemplateId::new(t).map_err(invalid)?);
-    }
-    if let Some(t) = &a.msg_type {
-        q = q.with_msg_type(ReportMsgType::parse(t).map_err(invalid)?);
-    }
-    Ok(q)
-}
-
-pub fn status(g: &Global, a: &StatusArgs) -> Result<u8, Failure> {
-    let query = status_query(a)?;
-    let target = Target::connect(g)?;
-    let page = target
-        .client
-        .call(query)
-        .map_err(|e| client_failure(&e, None))?;
-    target.note("asked");
-    if g.json {
-        let records: Vec<Value> = page
-            .records
-            .iter()
-            .map(|r| {
-                json!({
-                    "sms_id": r.sms_id,
-                    "phone": r.receiver,
-                    "state": state_name(r.state()),
-                    "status": r.status,
-                    "status_code": r.status_code.map(|s| s.code()),
-                    "template_id": r.template_id,
-                    "template_name": r.template_name,
-                    "request_time": r.request_time,
-                    "update_time": r.update_time,
-                    "log": r.send_log,
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            json!({
-                "ok": true,
-                "total": page.total,
-                "records": records,
-                "sandbox": target.is_sandbox(),
-            })
-        );
-        return Ok(OK);
-    }
-    if page.records.is_empty() {
-        println!("No messages match ({} in all).", page.total);
-        return Ok(OK);
-    }
-    println!(
-        "{} message(s) match; showing {}:",
-        page.total,
-        page.records.len()
-    );
-    for r in &page.records {
-        let code = r
-            .status_code
-            .map(|s| format!(" {}", s.code()))
-            .unwrap_or_default();
-        println!(
-            "  {}  {}  {}{}  {}",
-            r.request_time, r.receiver, r.status, code, r.sms_id
-        );
-        if !r.send_log.is_empty() && r.status_code.is_some_and(|s| s.code() != 200) {
-            println!("      {}", r.send_log);
-        }
-    }
-    Ok(OK)
-}
 
 #[derive(Args, Debug)]
 pub struct TemplatesArgs {
@@ -385,15 +250,4 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
         }
     }
     Ok(OK)
-}
-
-/// The name `status --json` gives a delivery state.
-fn state_name(state: DeliveryState) -> &'static str {
-    match state {
-        DeliveryState::Requested => "requested",
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::ProcessingFailed(_) => "processfailed",
-        DeliveryState::DeliveryFailed(_) => "sendfailed",
-        _ => "unknown",
-    }
 }
