@@ -1,13 +1,15 @@
 //! Where requests go: SendCloud (or a URL given), with credentials; or, with no
-//! credentials at all, a sandbox served inside this process.
+//! credentials at all, a sandbox in this process, which answers the client's requests
+//! directly (no socket, no server).
+
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use sendcloud_proto::SignatureAlgorithm;
-use sendcloud_sandbox::server::SandboxServer;
 use sendcloud_sandbox::{OutboxMessage, Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER};
-use sendcloud_ureq::Client;
+use sendcloud_ureq::{local_now, Client, Handler};
 use serde_json::{json, Value};
 
-use crate::output::{self, client_failure, Failure, INTERNAL};
+use crate::output::{self, client_failure, Failure};
 use crate::Global;
 
 /// A client, and the sandbox it talks to when there were no credentials.
@@ -17,19 +19,19 @@ pub struct Target {
     local: Option<LocalSandbox>,
 }
 
-struct LocalSandbox {
-    // Dropped before the runtime (fields drop in order): the server stops, then its tasks go.
-    server: SandboxServer,
-    runtime: Option<tokio::runtime::Runtime>,
-}
+/// The built-in sandbox, shared with the client's transport.
+struct LocalSandbox(Arc<Mutex<Sandbox>>);
 
-impl Drop for LocalSandbox {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+impl LocalSandbox {
+    fn sandbox(&self) -> MutexGuard<'_, Sandbox> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// What `doctor` shows as the base URL of the built-in sandbox.
+const BUILT_IN: &str = "built-in sandbox (in this process)";
 
 /// A non-empty value, or nothing.
 fn given(v: &Option<String>) -> Option<&str> {
@@ -91,44 +93,26 @@ impl Target {
     }
 
     fn local_sandbox(g: &Global) -> Result<Target, Failure> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Failure::new(
-                    INTERNAL,
-                    format!("could not start the built-in sandbox: {e}"),
-                    "Set SENDCLOUD_SMS_USER and SENDCLOUD_SMS_KEY to send through SendCloud instead.",
-                )
-            })?;
-        let server = runtime
-            .block_on(SandboxServer::bind(
-                "127.0.0.1:0",
-                Sandbox::new(SandboxConfig::default()),
-            ))
-            .map_err(|e| {
-                Failure::new(
-                    INTERNAL,
-                    format!("could not start the built-in sandbox on 127.0.0.1: {e}"),
-                    "Check that this machine allows listening on the loopback interface.",
-                )
-            })?;
-        let base_url = server.base_url();
+        let sandbox = Arc::new(Mutex::new(Sandbox::new(SandboxConfig::default())));
+        let shared = sandbox.clone();
+        let answer = move |request: sendcloud_proto::http::Request<Vec<u8>>| {
+            let mut sandbox = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            sandbox.handle(&request, local_now())
+        };
         let client = Client::builder(DEFAULT_SMS_USER, DEFAULT_SMS_KEY)
-            .base_url(&base_url)
+            .base_url("http://localhost/smsapi")
             .algorithm(algorithm(g))
             .proxy(None)
+            .transport(Handler(answer))
             .build()
             .map_err(|e| client_failure(&e, None))?;
         output::set_sandbox();
         Ok(Target {
             client,
-            base_url,
-            local: Some(LocalSandbox {
-                server,
-                runtime: Some(runtime),
-            }),
+            base_url: BUILT_IN.to_owned(),
+            local: Some(LocalSandbox(sandbox)),
         })
     }
 
@@ -141,14 +125,13 @@ impl Target {
     pub fn outbox_len(&self) -> usize {
         self.local
             .as_ref()
-            .map_or(0, |l| l.server.sandbox().outbox().len())
+            .map_or(0, |l| l.sandbox().outbox().len())
     }
 
     /// The messages the sandbox accepted since the outbox held `since` messages.
     pub fn messages_since(&self, since: usize) -> Vec<OutboxMessage> {
         match &self.local {
             Some(l) => l
-                .server
                 .sandbox()
                 .outbox()
                 .get(since..)

@@ -62,13 +62,68 @@ impl sendcloud_proto::Transport for Ureq {
             .proxy(proxy)
             .build()
             .into();
+        let limit = config.max_response_bytes as u64;
+        let exchange = move |request: http::Request<Vec<u8>>| {
+            let mut response = agent.run(request).map_err(classify)?;
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(classify)?;
+            let (parts, _) = response.into_parts();
+            Ok(http::Response::from_parts(parts, body))
+        };
         Ok(Client {
             session,
-            agent,
-            max_response_bytes: config.max_response_bytes as u64,
+            exchange: Box::new(exchange),
         })
     }
 }
+
+/// A transport that answers every request with a function, in this process: the sandbox
+/// (`sendcloud_sandbox::Sandbox::handle`) or a test double. Nothing is sent anywhere; the
+/// client signs, retries and parses as over the network.
+///
+/// ```
+/// use sendcloud_ureq::proto::{http, GetServerTime};
+/// use sendcloud_ureq::{Client, Handler};
+///
+/// let answer = |_request: http::Request<Vec<u8>>| {
+///     http::Response::new(br#"{"result":true,"statusCode":200,"info":{"timestamp":42}}"#.to_vec())
+/// };
+/// let client = Client::builder("user", "key").transport(Handler(answer)).build()?;
+/// assert_eq!(client.call(GetServerTime)?.0.as_millis(), 42);
+/// # Ok::<(), sendcloud_ureq::Error>(())
+/// ```
+pub struct Handler<F>(pub F);
+
+impl<F> fmt::Debug for Handler<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handler")
+    }
+}
+
+impl<F> sendcloud_proto::Transport for Handler<F>
+where
+    F: Fn(http::Request<Vec<u8>>) -> http::Response<Vec<u8>> + Send + Sync + 'static,
+{
+    type Client = Client;
+
+    fn build(self, config: ClientConfig) -> Result<Client, Error> {
+        let session = Session::from_config(&config, seed())?;
+        let answer = self.0;
+        Ok(Client {
+            session,
+            exchange: Box::new(move |request| Ok(answer(request))),
+        })
+    }
+}
+
+/// How a client exchanges one request for its answer.
+type Exchange = dyn Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, (TransportFailure, BoxError)>
+    + Send
+    + Sync;
 
 /// 128 bits from the standard library's per-process random keys, for the session's ids.
 fn seed() -> u128 {
@@ -79,8 +134,7 @@ fn seed() -> u128 {
 /// A blocking SendCloud client. Cheap to share between threads (`&Client` is enough).
 pub struct Client {
     session: Session,
-    agent: ureq::Agent,
-    max_response_bytes: u64,
+    exchange: Box<Exchange>,
 }
 
 impl fmt::Debug for Client {
@@ -177,7 +231,7 @@ impl Client {
                 span.record("phone", phone);
             }
             let started = std::time::Instant::now();
-            let next = match self.exchange(request) {
+            let next = match (self.exchange)(request) {
                 Ok(response) => {
                     let next = self.session.on_response(&mut call, &response);
                     tracing::debug!(
@@ -211,21 +265,6 @@ impl Client {
                 }
             }
         }
-    }
-
-    fn exchange(
-        &self,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<http::Response<Vec<u8>>, (TransportFailure, BoxError)> {
-        let mut response = self.agent.run(request).map_err(classify)?;
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.max_response_bytes)
-            .read_to_vec()
-            .map_err(classify)?;
-        let (parts, _) = response.into_parts();
-        Ok(http::Response::from_parts(parts, body))
     }
 }
 
