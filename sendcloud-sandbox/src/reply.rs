@@ -6,6 +6,7 @@ use std::fmt;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use serde_json::{json, Value};
 
+use sendcloud_proto::server::envelope_response;
 use sendcloud_proto::Form;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::{Date, MAX_PAGE_LIMIT};
@@ -35,17 +36,7 @@ impl Reply {
     }
 
     pub(crate) fn into_response(self) -> http::Response<Vec<u8>> {
-        let body = json!({
-            "result": matches!(self.status, StatusCode::Ok | StatusCode::PartialSuccess),
-            "statusCode": self.status.code(),
-            "message": self.message,
-            "info": self.info,
-        });
-        respond(
-            http::StatusCode::OK,
-            "application/json;charset=utf-8",
-            body.to_string().into_bytes(),
-        )
+        envelope_response(self.status, &self.message, self.info)
     }
 }
 

@@ -13,12 +13,10 @@ use crate::outbox::*;
 use crate::registry::Registry;
 use crate::reply::*;
 use crate::route::*;
-use sendcloud_proto::server::SIGNATURE_PARAM;
+use sendcloud_proto::server::{check_signature, request_params, SignatureRefusal};
 use sendcloud_proto::Form;
-use sendcloud_proto::SignatureAlgorithm;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::Timestamp;
-use sendcloud_proto::{canonical_string_masked, verify};
 
 /// The server side of the protocol. See the [crate documentation](crate) for the rules.
 pub struct Sandbox {
@@ -182,10 +180,7 @@ impl Sandbox {
                 }
             }
         }
-        let mut params = Form::decode(request.uri().query().unwrap_or("").as_bytes());
-        for (k, v) in Form::decode(request.body().as_ref()).iter() {
-            params.set(k.to_owned(), v.to_owned());
-        }
+        let params = request_params(request);
         let reply = match self.authenticate(&params, now_ms) {
             Err(refusal) => refusal,
             Ok(account) => match route {
@@ -221,29 +216,15 @@ impl Sandbox {
                 format!("no account {:?}", clip(user, 64)),
             ));
         };
-        let signature = p.get(SIGNATURE_PARAM).unwrap_or("");
-        if signature.is_empty() {
-            return Err(Reply::refuse(
-                StatusCode::SignatureParameterInvalid,
-                "signature is missing",
-            ));
-        }
-        if SignatureAlgorithm::from_hex_len(signature.len()).is_none()
-            || !signature.bytes().all(|b| b.is_ascii_hexdigit())
-        {
-            return Err(Reply::refuse(
-                StatusCode::SignatureParameterInvalid,
-                "signature must be 32 (MD5) or 64 (SHA-256) hex digits",
-            ));
-        }
-        if !verify(&account.sms_key, p.iter(), signature) {
-            return Err(Reply::refuse(
-                StatusCode::SignatureInvalid,
-                format!(
+        if let Err(refusal) = check_signature(p, &account.sms_key) {
+            let detail = match &refusal {
+                SignatureRefusal::Mismatch { canonical_masked } => format!(
                     "expected the MD5 or SHA-256 hex digest of {}",
-                    clip(&canonical_string_masked(p.iter()), 400)
+                    clip(canonical_masked, 400)
                 ),
-            ));
+                other => other.to_string(),
+            };
+            return Err(Reply::refuse(refusal.status(), detail));
         }
         if let Some(ts) = p.get("timestamp") {
             let window = self.config.timestamp_window_ms;
