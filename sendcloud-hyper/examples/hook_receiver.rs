@@ -15,7 +15,7 @@ use sendcloud_hyper::proto::Secret;
 use tower::ServiceExt;
 
 /// What this server does with each verified event.
-async fn handle(event: HookEvent) -> Result<(), sendcloud_hyper::client::BoxError> {
+async fn handle(event: HookEvent) -> Result<(), sendcloud_hyper::BoxError> {
     match &event.kind {
         HookEventKind::Delivered { sms_id, .. } => println!("delivered: {sms_id}"),
         HookEventKind::DeliveryFailed { sms_id, status, .. }

@@ -5,7 +5,7 @@
 //! use sendcloud_hyper::hook::HookReceiver;
 //! use sendcloud_hyper::proto::{hook::{HookEvent, HookVerifier}, Secret};
 //!
-//! async fn handle(event: HookEvent) -> Result<(), sendcloud_hyper::client::BoxError> {
+//! async fn handle(event: HookEvent) -> Result<(), sendcloud_hyper::BoxError> {
 //!     println!("{} for {:?}", event.event_name(), event.sms_ids());
 //!     Ok(())
 //! }

@@ -6,9 +6,12 @@
 //! the client is generic over a tower `Service` so that you can add your own middleware.
 #![deny(missing_docs)]
 
-pub mod client;
+mod client;
 pub mod hook;
-pub mod proxy;
+mod proxy;
 
-pub use client::{Client, ClientBuilder, DefaultService, Error, Hyper, WithService};
+pub use client::{
+    local_now, BoxError, Client, ClientBuilder, DefaultService, Error, Hyper, WithService,
+};
+pub use proxy::ProxyConnector;
 pub use sendcloud_proto as proto;

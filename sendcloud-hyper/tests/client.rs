@@ -106,7 +106,7 @@ async fn voice_code_and_time() {
     assert!(outbox[0].text.contains("5678"));
     assert!(outbox[1].text.contains("246810"));
     let t = c.server_time().await.unwrap();
-    let local = sendcloud_hyper::client::local_now();
+    let local = sendcloud_hyper::local_now();
     assert!(t.0.as_millis().abs_diff(local.as_millis()) < 5_000);
 }
 
@@ -252,9 +252,7 @@ async fn a_send_without_an_id_gets_one_so_a_lost_answer_is_retried_safely() {
     // never retried once it may have gone out)...
     let send = code_send("13900000010", "1234");
     let core = c.core().clone();
-    let req = core
-        .prepare(&send, sendcloud_hyper::client::local_now())
-        .unwrap();
+    let req = core.prepare(&send, sendcloud_hyper::local_now()).unwrap();
     assert!(Form::decode(req.body()).get("sendRequestId").is_none());
     // Through the client, a send without an id gets one, and so is retried safely.
     let r = c.send(send).await.unwrap();

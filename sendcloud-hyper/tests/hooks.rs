@@ -146,7 +146,7 @@ async fn post(url: &str, content_type: &str, body: String) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_receiver_refuses_bad_posts_and_ignores_replays() {
     let (url, seen, _) = receiver(0).await;
-    let now = sendcloud_hyper::client::local_now();
+    let now = sendcloud_hyper::local_now();
     let key = Secret::new(DEFAULT_HOOK_APP_KEY);
     let fields = [
         ("event", "deliver"),

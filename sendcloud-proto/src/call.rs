@@ -63,14 +63,7 @@ impl<E: Endpoint> Call<E> {
         if E::CARRIES_SEND_REQUEST_ID && endpoint.send_request_id().is_none() {
             endpoint.set_send_request_id(make_id());
         }
-        Call {
-            endpoint,
-            policy,
-            attempt: 0,
-            clock_resynced: false,
-            maybe_processed: false,
-            status: None,
-        }
+        Call::without_generated_id(endpoint, policy)
     }
 
     /// Starts a call that never gets a generated sendRequestId.
