@@ -12,9 +12,9 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sendcloud_proto::{
-    BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint, GetServerTime, Next,
-    Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Session, Timestamp,
-    TransportFailure,
+    call_entropy, BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint,
+    GetServerTime, Next, Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime,
+    Session, Timestamp, TransportFailure,
 };
 use tower::ServiceExt;
 use tracing::Instrument;
@@ -201,11 +201,12 @@ where
         let mut report = BulkReport::default();
         let mut results = stream::iter(batches)
             .map(|batch| async move {
-                let (request, ticket) = batch.into_parts();
-                (ticket, self.call(request).await)
+                let (request, ticket) = batch.into_parts()?;
+                Ok::<_, Error>((ticket, self.call(request).await))
             })
             .buffer_unordered(self.inner.bulk_concurrency);
-        while let Some((ticket, result)) = results.next().await {
+        while let Some(sent) = results.next().await {
+            let (ticket, result) = sent?;
             report.record_batch(&ticket, result.as_ref().map_err(|e| e as &dyn BatchError));
             progress(&report);
         }
@@ -222,7 +223,10 @@ where
 
     async fn call_loop<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
         let session = &self.inner.session;
-        let mut call = session.start(endpoint);
+        let mut call = session.start(
+            endpoint,
+            call_entropy(std::process::id(), SystemTime::now()),
+        );
         loop {
             let request = session.request(&mut call, local_now)?;
             let traced = tracing::enabled!(tracing::Level::DEBUG);

@@ -88,19 +88,20 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The request to send, and what the report needs of it once the answer is in.
-    pub fn into_parts(self) -> (SendTemplate, BatchTicket) {
+    /// The request to send, and what the report needs of it once the answer is in. A batch
+    /// from [`Batches`] always has its sendRequestId; one made without is refused, since
+    /// its retries could be sent twice.
+    pub fn into_parts(self) -> Result<(SendTemplate, BatchTicket), ValidationError> {
+        let send_request_id = self.request.send_request_id().cloned().ok_or_else(|| {
+            ValidationError::new("sendRequestId", "a batch of a bulk send needs one")
+        })?;
         let ticket = BatchTicket {
             index: self.index,
-            send_request_id: self
-                .request
-                .send_request_id()
-                .cloned()
-                .expect("a batch carries its derived sendRequestId"),
+            send_request_id,
             recipients: self.request.recipients().clone(),
             duplicates: self.duplicates.len(),
         };
-        (self.request, ticket)
+        Ok((self.request, ticket))
     }
 }
 

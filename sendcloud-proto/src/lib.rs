@@ -114,7 +114,7 @@ pub use batch::{
 };
 pub use call::{Call, Next};
 pub use retry::{AttemptContext, AttemptOutcome, Decision, RetryPolicy, TransportFailure};
-pub use session::{clock_offset, generated_request_id, Session};
+pub use session::{call_entropy, clock_offset, generated_request_id, Session};
 
 // A transport's client: its settings, its builder and its errors.
 pub use config::{

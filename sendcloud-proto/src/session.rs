@@ -10,7 +10,9 @@
 //! // The seed is the transport's randomness: the core has none.
 //! let session = Session::new(client, RetryPolicy::default(), 0x5eed);
 //! let send = SendTemplate::new(TemplateId::new(1)?, Recipients::parse("13800000000")?);
-//! let mut call = session.start(send);
+//! // The transport also gives fresh bits with each call (its process id and clock), so
+//! // that forked processes sharing a session never make the same id.
+//! let mut call = session.start(send, 0x1234);
 //! // No sendRequestId was given: the session made one, so a retry is never sent twice.
 //! assert!(call.endpoint().send_request_id().is_some());
 //!
@@ -25,6 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::fmt;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -38,8 +41,7 @@ use crate::retry::{RetryPolicy, TransportFailure};
 use crate::values::{SendRequestId, Timestamp};
 
 /// The state of a client that outlives one call. Shared by reference between threads
-/// and tasks (it is `Sync`).
-#[derive(Debug)]
+/// and tasks (it is `Sync`). Its Debug output leaves out the generator's seed.
 pub struct Session {
     client: Client,
     retry: RetryPolicy,
@@ -50,8 +52,7 @@ pub struct Session {
 
 impl Session {
     /// A session of `client` under `retry`, its ids and jitter drawn from `seed` (128 bits
-    /// of the transport's randomness: two clients with different seeds never make the same
-    /// id).
+    /// of the transport's randomness) and from the bits each call brings to [`Session::start`].
     pub fn new(client: Client, retry: RetryPolicy, seed: u128) -> Session {
         Session {
             client,
@@ -97,9 +98,11 @@ impl Session {
     }
 
     /// Starts a call of `endpoint`, with a sendRequestId made up when it can carry one and
-    /// has none.
-    pub fn start<E: Endpoint>(&self, endpoint: E) -> Call<E> {
-        Call::new(endpoint, self.retry, || self.request_id())
+    /// has none: from the seeded generator and `entropy`, bits that differ between
+    /// processes and over time (the transport's process id and clock), so that processes
+    /// forked with the same session still make different ids.
+    pub fn start<E: Endpoint>(&self, endpoint: E, entropy: u64) -> Call<E> {
+        Call::new(endpoint, self.retry, || self.request_id(entropy))
     }
 
     /// The next attempt's request, signed at the server's time; `local_clock` is read only
@@ -136,10 +139,11 @@ impl Session {
         (self.random() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// A sendRequestId no other call of any session makes (128 bits from the seed).
-    fn request_id(&self) -> SendRequestId {
+    /// A sendRequestId: 64 bits from the generator, 64 from the generator mixed with
+    /// `entropy`.
+    fn request_id(&self, entropy: u64) -> SendRequestId {
         let hi = u128::from(self.random());
-        let lo = u128::from(self.random());
+        let lo = u128::from(mix(self.random() ^ mix(entropy)));
         generated_request_id((hi << 64) | lo)
     }
 
@@ -147,12 +151,35 @@ impl Session {
     /// seed.
     fn random(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut z = (self.seed as u64) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        z ^ ((self.seed >> 64) as u64)
+        mix((self.seed as u64) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) ^ ((self.seed >> 64) as u64)
     }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("client", &self.client)
+            .field("retry", &self.retry)
+            .field("clock_offset_ms", &self.clock_offset_ms())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The bits a transport gives [`Session::start`] with each call: its process id and its
+/// clock's reading (read by the transport), so that processes forked with one session, or
+/// clients seeded alike, make different sendRequestIds.
+pub fn call_entropy(process_id: u32, now: std::time::SystemTime) -> u64 {
+    let nanos = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (u64::from(process_id) << 32) ^ nanos
+}
+
+/// SplitMix64's finalizer: every bit of `z` moves every bit of the result.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The offset (server minus local, in ms) learned from a `timestamp/get` answer, taking the
@@ -192,10 +219,28 @@ mod tests {
         for seed in [0u128, 1, u128::MAX, 0x5eed << 64] {
             let s = session(seed);
             for _ in 0..1000 {
-                assert!(seen.insert(s.request_id().as_str().to_owned()));
+                assert!(seen.insert(s.request_id(7).as_str().to_owned()));
                 let j = s.jitter();
                 assert!((0.0..1.0).contains(&j), "{j}");
             }
         }
+    }
+
+    /// Two processes forked with the same session (same seed, same counter) still make
+    /// different ids, given different entropy (their process ids).
+    #[test]
+    fn forked_sessions_make_different_ids() {
+        let (a, b) = (session(42), session(42));
+        assert_ne!(a.request_id(1001 << 32), b.request_id(1002 << 32));
+    }
+
+    #[test]
+    fn debug_shows_no_seed() {
+        let shown = format!("{:?}", session(0xdead_beef_cafe));
+        assert!(
+            !shown.contains("seed") && !shown.contains("counter"),
+            "{shown}"
+        );
+        assert!(!shown.contains("\"k\""), "{shown}");
     }
 }

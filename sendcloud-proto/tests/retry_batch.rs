@@ -293,3 +293,31 @@ fn the_report_accounts_for_every_recipient() {
     assert_eq!(r.duplicates_skipped, 1);
     assert_eq!(r.accepted + r.not_accepted(), 3);
 }
+
+/// A batch hands its request and its ticket over for sending; one made by hand without a
+/// sendRequestId is refused rather than sent with retries that could repeat it.
+#[test]
+fn batches_split_into_request_and_ticket() {
+    let phones = (0..2001u64).map(|i| Phone::parse(&format!("138{i:08}")).unwrap());
+    let mut batches =
+        Batches::new(BulkTemplate::new(TemplateId::new(1).unwrap()), "b", phones).unwrap();
+    let first = batches.next().unwrap();
+    let (request, ticket) = first.clone().into_parts().unwrap();
+    assert_eq!(request.send_request_id().unwrap().as_str(), "b-1");
+    let mut report = BulkReport::default();
+    report.record_batch(&ticket, Ok(&SendReceipt::default()));
+    assert_eq!(
+        (report.batches, report.recipients, report.accepted),
+        (1, 2000, 2000)
+    );
+
+    let unnamed = Batch {
+        request: SendTemplate::new(
+            TemplateId::new(1).unwrap(),
+            Recipients::parse("13800000000").unwrap(),
+        ),
+        ..first
+    };
+    let refused = unnamed.into_parts().unwrap_err();
+    assert_eq!(refused.field, "sendRequestId");
+}

@@ -27,9 +27,9 @@ use std::time::SystemTime;
 pub use sendcloud_proto as proto;
 use sendcloud_proto::BoxError;
 use sendcloud_proto::{
-    BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint, GetServerTime, Next,
-    Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime, Session, Timestamp,
-    TransportFailure,
+    call_entropy, BatchError, Batches, BulkReport, BulkTemplate, ClientConfig, Endpoint,
+    GetServerTime, Next, Phone, SendCode, SendReceipt, SendTemplate, SendVoice, ServerTime,
+    Session, Timestamp, TransportFailure,
 };
 
 pub use sendcloud_proto::ClientError as Error;
@@ -199,7 +199,7 @@ impl Client {
     {
         let mut report = BulkReport::default();
         for batch in Batches::new(template, base_id, phones)? {
-            let (request, ticket) = batch.into_parts();
+            let (request, ticket) = batch.into_parts()?;
             let result = self.call(request);
             report.record_batch(&ticket, result.as_ref().map_err(|e| e as &dyn BatchError));
             progress(&report);
@@ -217,7 +217,8 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
-        let mut call = self.session.start(endpoint);
+        let entropy = call_entropy(std::process::id(), SystemTime::now());
+        let mut call = self.session.start(endpoint, entropy);
         loop {
             let request = self.session.request(&mut call, local_now)?;
             let span = tracing::debug_span!(
@@ -227,8 +228,10 @@ impl Client {
                 phone = tracing::field::Empty,
             );
             let _enter = span.enter();
-            if let Some(phone) = call.masked_phone().filter(|_| !span.is_disabled()) {
-                span.record("phone", phone);
+            if !span.is_disabled() {
+                if let Some(phone) = call.masked_phone() {
+                    span.record("phone", phone);
+                }
             }
             let started = std::time::Instant::now();
             let next = match (self.exchange)(request) {
