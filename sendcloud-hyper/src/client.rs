@@ -223,10 +223,9 @@ where
 
     async fn call_loop<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
         let session = &self.inner.session;
-        let mut call = session.start(
-            endpoint,
-            call_entropy(std::process::id(), SystemTime::now()),
-        );
+        let mut call = session.start(endpoint, || {
+            call_entropy(std::process::id(), SystemTime::now())
+        });
         loop {
             let request = session.request(&mut call, local_now)?;
             let traced = tracing::enabled!(tracing::Level::DEBUG);

@@ -12,7 +12,7 @@
 //! let send = SendTemplate::new(TemplateId::new(1)?, Recipients::parse("13800000000")?);
 //! // The transport also gives fresh bits with each call (its process id and clock), so
 //! // that forked processes sharing a session never make the same id.
-//! let mut call = session.start(send, 0x1234);
+//! let mut call = session.start(send, || 0x1234);
 //! // No sendRequestId was given: the session made one, so a retry is never sent twice.
 //! assert!(call.endpoint().send_request_id().is_some());
 //!
@@ -98,11 +98,11 @@ impl Session {
     }
 
     /// Starts a call of `endpoint`, with a sendRequestId made up when it can carry one and
-    /// has none: from the seeded generator and `entropy`, bits that differ between
+    /// has none: from the seeded generator and `entropy` (read only then), bits that differ between
     /// processes and over time (the transport's process id and clock), so that processes
     /// forked with the same session still make different ids.
-    pub fn start<E: Endpoint>(&self, endpoint: E, entropy: u64) -> Call<E> {
-        Call::new(endpoint, self.retry, || self.request_id(entropy))
+    pub fn start<E: Endpoint>(&self, endpoint: E, entropy: impl FnOnce() -> u64) -> Call<E> {
+        Call::new(endpoint, self.retry, || self.request_id(entropy()))
     }
 
     /// The next attempt's request, signed at the server's time; `local_clock` is read only

@@ -217,8 +217,9 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn call<E: Endpoint>(&self, endpoint: E) -> Result<E::Output, Error> {
-        let entropy = call_entropy(std::process::id(), SystemTime::now());
-        let mut call = self.session.start(endpoint, entropy);
+        let mut call = self.session.start(endpoint, || {
+            call_entropy(std::process::id(), SystemTime::now())
+        });
         loop {
             let request = self.session.request(&mut call, local_now)?;
             let span = tracing::debug_span!(
