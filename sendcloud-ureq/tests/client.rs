@@ -3,31 +3,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sendcloud_sandbox::server::{Fault, FaultRates, SandboxServer};
-use sendcloud_sandbox::{Sandbox, SandboxConfig};
+use sendcloud_sandbox::server::{Fault, FaultRates};
 use sendcloud_ureq::proto::*;
 use sendcloud_ureq::{Client, Error};
 
-/// A sandbox served by its own runtime's threads while the test thread blocks.
-struct Served {
-    server: SandboxServer,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn sandbox() -> Served {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(SandboxServer::bind(
-            "127.0.0.1:0",
-            Sandbox::new(SandboxConfig::default()),
-        ))
-        .unwrap();
-    Served { server, _rt: rt }
-}
+use sendcloud_test_support::{served_sandbox as sandbox, ServedSandbox as Served};
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
@@ -278,7 +258,7 @@ fn bulk_100k_with_faults_loses_nothing_and_sends_nothing_twice() {
 fn sends_go_through_a_configured_proxy() {
     let s = sandbox();
     let proxy = s
-        ._rt
+        .runtime
         .block_on(sendcloud_test_support::TunnelProxy::bind("127.0.0.1:0"))
         .unwrap();
     let c = Client::builder("sandbox-user", "sandbox-key")

@@ -2,31 +2,10 @@
 
 use std::time::Duration;
 
-use sendcloud_sandbox::server::SandboxServer;
-use sendcloud_sandbox::{Sandbox, SandboxConfig};
 use sendcloud_ureq::proto::*;
 use sendcloud_ureq::{Client, Error};
 
-/// A sandbox served by its own runtime's threads while the test thread blocks.
-struct Served {
-    server: SandboxServer,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn sandbox() -> Served {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = rt
-        .block_on(SandboxServer::bind(
-            "127.0.0.1:0",
-            Sandbox::new(SandboxConfig::default()),
-        ))
-        .unwrap();
-    Served { server, _rt: rt }
-}
+use sendcloud_test_support::{served_sandbox as sandbox, ServedSandbox as Served};
 
 fn client(s: &Served) -> Client {
     Client::builder("sandbox-user", "sandbox-key")

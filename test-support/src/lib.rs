@@ -1,11 +1,39 @@
-//! What the workspace's tests share and no user needs: a local HTTP CONNECT proxy, and the
-//! README's Rust examples compiled and run as doc tests (this crate sees every crate they use).
+//! What the workspace's tests share and no user needs: a sandbox served for tests that
+//! block, a local HTTP CONNECT proxy, and the README's Rust examples compiled and run as doc
+//! tests (this crate sees every crate they use).
 #![allow(missing_docs)]
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::net::TcpListener;
+
+/// A sandbox served on 127.0.0.1 by a runtime of its own, for tests whose thread blocks
+/// (the blocking client, the C ABI, Python).
+pub struct ServedSandbox {
+    pub server: sendcloud_sandbox::server::SandboxServer,
+    /// The runtime the server runs on (also for starting a [`TunnelProxy`]).
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Serves a sandbox of the default configuration on a free port of 127.0.0.1.
+pub fn served_sandbox() -> ServedSandbox {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let server = rt
+        .block_on(sendcloud_sandbox::server::SandboxServer::bind(
+            "127.0.0.1:0",
+            sendcloud_sandbox::Sandbox::new(sendcloud_sandbox::SandboxConfig::default()),
+        ))
+        .expect("the sandbox binds");
+    ServedSandbox {
+        server,
+        runtime: rt,
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -5,29 +5,7 @@
 
 use std::path::PathBuf;
 
-use sendcloud_sandbox::server::SandboxServer;
-use sendcloud_sandbox::{Sandbox, SandboxConfig};
-
-/// A sandbox served on 127.0.0.1 by its own runtime while the test blocks.
-pub struct Served {
-    pub server: SandboxServer,
-    _rt: tokio::runtime::Runtime,
-}
-
-pub fn sandbox() -> Served {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let server = rt
-        .block_on(SandboxServer::bind(
-            "127.0.0.1:0",
-            Sandbox::new(SandboxConfig::default()),
-        ))
-        .expect("the sandbox binds");
-    Served { server, _rt: rt }
-}
+pub use sendcloud_test_support::served_sandbox as sandbox;
 
 /// The crate's directory.
 pub fn crate_dir() -> PathBuf {
