@@ -35,14 +35,6 @@ impl DeliveryState {
         }
     }
 
-    /// Whether it failed, in processing or in delivery.
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            DeliveryState::ProcessingFailed(_) | DeliveryState::DeliveryFailed(_)
-        )
-    }
-
     /// How far along it is, for ordering events of one message: requested, then final.
     pub(crate) fn rank(self) -> u8 {
         u8::from(self.is_final())
