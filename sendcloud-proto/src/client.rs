@@ -1,6 +1,7 @@
 //! The sans-IO client: typed request + now → signed `http::Request`; `http::Response` →
 //! typed outcome.
 
+use crate::api::names;
 use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, HOST, USER_AGENT};
 
 use crate::credentials::Credentials;
@@ -167,8 +168,8 @@ impl Client {
         let mut form = Form::new();
         endpoint.params(&mut form);
         if E::SIGNED {
-            form.set("smsUser", self.credentials.sms_user());
-            form.set_u64("timestamp", now.as_millis());
+            form.set(names::SMS_USER, self.credentials.sms_user());
+            form.set_u64(names::TIMESTAMP, now.as_millis());
         }
         form
     }
@@ -191,14 +192,14 @@ impl Client {
                 self.credentials.sms_key(),
                 &[
                     (
-                        "smsUser",
+                        names::SMS_USER,
                         Value::Encoded {
                             raw: self.credentials.sms_user(),
                             encoded: &self.user_encoded,
                         },
                     ),
                     (
-                        "timestamp",
+                        names::TIMESTAMP,
                         Value::Inline(Inline::from_u64(now.as_millis())),
                     ),
                 ],

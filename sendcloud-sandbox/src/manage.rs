@@ -38,32 +38,38 @@ use crate::registry::{Label, SignMeta, TemplateMeta};
 use crate::reply::*;
 use crate::route::Action;
 use crate::Sandbox;
-use sendcloud_proto::server::check_text;
+use sendcloud_proto::server::{check_text, Incoming, LabelParams, SignParams, TemplateParams};
 use sendcloud_proto::Date;
 use sendcloud_proto::Form;
 use sendcloud_proto::StatusCode;
+use sendcloud_proto::{
+    AddTemplate, DeleteLabel, DeleteTemplate, GetLabel, GetSign, GetTemplate, ListLabels,
+    ListTemplates, ProcessFailedStats, SaveLabel, SaveSign, SendDayStats, SendFailedStats,
+    StatusQuery, SubmitTemplate, UpdateLabel, UpdateSign, UpdateTemplate,
+};
 use sendcloud_proto::{MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS};
 
 const SMS_TYPES: [&str; 3] = ["验证码", "行业通知", "营销"];
 
-/// A positive id parameter (the first of `names` that is given).
-fn id_param(p: &Form<'static>, names: &[&str]) -> Result<u64, Reply> {
-    let raw = names
-        .iter()
-        .find_map(|n| param(p, n))
-        .ok_or_else(|| bad(format!("{} is missing", names[0])))?;
+/// A positive id parameter, named `name` in a refusal.
+fn id_param(value: Option<&str>, name: &str) -> Result<u64, Reply> {
+    let raw = given(value).ok_or_else(|| bad(format!("{name} is missing")))?;
     raw.parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
         bad(format!(
-            "{} must be a positive integer, not {:?}",
-            names[0],
+            "{name} must be a positive integer, not {:?}",
             clip(raw, 32)
         ))
     })
 }
 
 /// A small-number parameter with allowed values, or its default when missing.
-fn choice(p: &Form<'static>, name: &str, allowed: &[u8], default: Option<u8>) -> Result<u8, Reply> {
-    match param(p, name) {
+fn choice(
+    value: Option<&str>,
+    name: &str,
+    allowed: &[u8],
+    default: Option<u8>,
+) -> Result<u8, Reply> {
+    match given(value) {
         None => default.ok_or_else(|| bad(format!("{name} is missing"))),
         Some(v) => v
             .parse::<u8>()
@@ -146,30 +152,35 @@ impl Sandbox {
     pub(super) fn manage(
         &mut self,
         call: Action,
-        p: &Form<'static>,
+        form: &Form<'static>,
         account: usize,
         now: u64,
     ) -> Reply {
+        // Each call reads its parameters as its endpoint in `sendcloud-proto` names them.
         let result = match call {
-            Action::StatusQuery => self.status_query(p, account, now),
-            Action::SendDay | Action::ProcessFailed | Action::SendFailed => {
-                self.statistics(call, p, account, now)
+            Action::StatusQuery => self.status_query(StatusQuery::read(form), account, now),
+            Action::SendDay => self.statistics(call, SendDayStats::read(form), account, now),
+            Action::ProcessFailed => {
+                self.statistics(call, ProcessFailedStats::read(form), account, now)
             }
-            Action::TemplateGet => self.template_get(p, now),
-            Action::TemplateList => self.template_list(p, now),
-            Action::TemplateAdd => self.template_add(p, now),
-            Action::TemplateSubmit => self.template_submit(p, account, now),
-            Action::TemplateUpdate => self.template_update(p, now),
-            Action::TemplateDelete => self.template_delete(p),
-            Action::SignGet => self.sign_get(p, now),
+            Action::SendFailed => self.statistics(call, SendFailedStats::read(form), account, now),
+            Action::TemplateGet => self.template_get(GetTemplate::read(form), now),
+            Action::TemplateList => self.template_list(ListTemplates::read(form), now),
+            Action::TemplateAdd => self.template_add(AddTemplate::read(form), now),
+            Action::TemplateSubmit => {
+                self.template_submit(SubmitTemplate::read(form), account, now)
+            }
+            Action::TemplateUpdate => self.template_update(UpdateTemplate::read(form), now),
+            Action::TemplateDelete => self.template_delete(DeleteTemplate::read(form)),
+            Action::SignGet => self.sign_get(GetSign::read(form), now),
             Action::SignList => Ok(self.sign_list(now)),
-            Action::SignSave => self.sign_save(p, now),
-            Action::SignUpdate => self.sign_update(p, now),
-            Action::LabelGet => self.label_get(p),
-            Action::LabelList => self.label_list(p),
-            Action::LabelSave => self.label_save(p, now),
-            Action::LabelUpdate => self.label_update(p, now),
-            Action::LabelDelete => self.label_delete(p),
+            Action::SignSave => self.sign_save(SaveSign::read(form), now),
+            Action::SignUpdate => self.sign_update(UpdateSign::read(form), now),
+            Action::LabelGet => self.label_get(GetLabel::read(form)),
+            Action::LabelList => self.label_list(ListLabels::read(form)),
+            Action::LabelSave => self.label_save(SaveLabel::read(form), now),
+            Action::LabelUpdate => self.label_update(UpdateLabel::read(form), now),
+            Action::LabelDelete => self.label_delete(DeleteLabel::read(form)),
         };
         match result {
             Ok(r) | Err(r) => r,
@@ -217,8 +228,8 @@ impl Sandbox {
         })
     }
 
-    fn existing_template(&self, p: &Form<'static>) -> Result<Template, Reply> {
-        let id = id_param(p, &["templateIdStr", "templateId"])?;
+    fn existing_template(&self, p: TemplateParams<'_>) -> Result<Template, Reply> {
+        let id = id_param(p.id, "templateIdStr")?;
         self.config
             .template(id)
             .cloned()
@@ -233,13 +244,13 @@ impl Sandbox {
             .any(|t| self.template_meta(t, now).name == name)
     }
 
-    fn template_get(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn template_get(&self, p: TemplateParams<'_>, now: u64) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         Ok(Reply::ok(StatusCode::Ok, self.template_json(&t, now)))
     }
 
-    fn template_list(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
-        let filter = match param(p, "isVerifyStr") {
+    fn template_list(&self, p: TemplateParams<'_>, now: u64) -> Result<Reply, Reply> {
+        let filter = match given(p.is_verify) {
             None => None,
             Some("0") => Some(Some(false)),
             Some("1") => Some(Some(true)),
@@ -268,20 +279,20 @@ impl Sandbox {
         ))
     }
 
-    fn template_add(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn template_add(&mut self, p: TemplateParams<'_>, now: u64) -> Result<Reply, Reply> {
         let name = checked(
             "templateName",
-            required(p, "templateName")?,
+            required(p.name, "templateName")?,
             MAX_TEMPLATE_NAME_CHARS,
         )?;
         let body = checked(
             "templateText",
-            required(p, "templateText")?,
+            required(p.text, "templateText")?,
             MAX_TEMPLATE_TEXT_CHARS,
         )?;
-        let sign_name = checked_sign(required(p, "signName")?)?;
-        let sign_position = choice(p, "signPositionStr", &[0, 1], Some(0))?;
-        let sms_type = choice(p, "smsTypeStr", &[0, 1, 2], None)?;
+        let sign_name = checked_sign(required(p.sign_name, "signName")?)?;
+        let sign_position = choice(p.sign_position, "signPositionStr", &[0, 1], Some(0))?;
+        let sms_type = choice(p.sms_type, "smsTypeStr", &[0, 1, 2], None)?;
         if self.name_taken(&name, None, now) {
             return Err(bad(format!("a template named {name:?} exists")));
         }
@@ -319,7 +330,7 @@ impl Sandbox {
 
     fn template_submit(
         &mut self,
-        p: &Form<'static>,
+        p: TemplateParams<'_>,
         account: usize,
         now: u64,
     ) -> Result<Reply, Reply> {
@@ -352,18 +363,18 @@ impl Sandbox {
         Ok(Reply::ok(StatusCode::Ok, json!({})))
     }
 
-    fn template_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn template_update(&mut self, p: TemplateParams<'_>, now: u64) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         let name = checked(
             "templateName",
-            required(p, "templateName")?,
+            required(p.name, "templateName")?,
             MAX_TEMPLATE_NAME_CHARS,
         )?;
-        let sign_name = checked_sign(required(p, "signName")?)?;
-        let sign_position = choice(p, "signPositionStr", &[0, 1], Some(0))?;
-        let sms_type = choice(p, "smsTypeStr", &[0, 1, 2], None)?;
+        let sign_name = checked_sign(required(p.sign_name, "signName")?)?;
+        let sign_position = choice(p.sign_position, "signPositionStr", &[0, 1], Some(0))?;
+        let sms_type = choice(p.sms_type, "smsTypeStr", &[0, 1, 2], None)?;
         let mut meta = self.template_meta(&t, now);
-        if let Some(text) = param(p, "templateText") {
+        if let Some(text) = given(p.text) {
             meta.body = checked("templateText", text, MAX_TEMPLATE_TEXT_CHARS)?;
         }
         if self.name_taken(&name, Some(t.id), now) {
@@ -385,7 +396,7 @@ impl Sandbox {
         Ok(Reply::ok(StatusCode::Ok, json!({})))
     }
 
-    fn template_delete(&mut self, p: &Form<'static>) -> Result<Reply, Reply> {
+    fn template_delete(&mut self, p: TemplateParams<'_>) -> Result<Reply, Reply> {
         let t = self.existing_template(p)?;
         self.config.templates.retain(|x| x.id != t.id);
         self.registry.templates.remove(&t.id);
@@ -410,8 +421,8 @@ impl Sandbox {
         })
     }
 
-    fn existing_sign(&self, p: &Form<'static>) -> Result<SignName, Reply> {
-        let id = id_param(p, &["id", "signId"])?;
+    fn existing_sign(&self, p: SignParams<'_>) -> Result<SignName, Reply> {
+        let id = id_param(p.id, "id")?;
         self.config
             .sign_names
             .iter()
@@ -420,7 +431,7 @@ impl Sandbox {
             .ok_or_else(|| bad(format!("no sign name with id {id}")))
     }
 
-    fn sign_get(&self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn sign_get(&self, p: SignParams<'_>, now: u64) -> Result<Reply, Reply> {
         let s = self.existing_sign(p)?;
         Ok(Reply::ok(
             StatusCode::Ok,
@@ -438,9 +449,9 @@ impl Sandbox {
         Reply::ok(StatusCode::Ok, json!({ "voList": list }))
     }
 
-    fn sign_save(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
-        let name = checked_sign(required(p, "signName")?)?;
-        let sign_type = choice(p, "signType", &[0, 1], None)?;
+    fn sign_save(&mut self, p: SignParams<'_>, now: u64) -> Result<Reply, Reply> {
+        let name = checked_sign(required(p.name, "signName")?)?;
+        let sign_type = choice(p.sign_type, "signType", &[0, 1], None)?;
         if self.config.sign_names.iter().any(|s| s.name == name) {
             return Err(bad(format!("a sign name {name:?} exists")));
         }
@@ -468,10 +479,10 @@ impl Sandbox {
         ))
     }
 
-    fn sign_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn sign_update(&mut self, p: SignParams<'_>, now: u64) -> Result<Reply, Reply> {
         let s = self.existing_sign(p)?;
-        let name = checked_sign(required(p, "signName")?)?;
-        let sign_type = choice(p, "signType", &[0, 1], None)?;
+        let name = checked_sign(required(p.name, "signName")?)?;
+        let sign_type = choice(p.sign_type, "signType", &[0, 1], None)?;
         if self
             .config
             .sign_names
@@ -519,8 +530,8 @@ impl Sandbox {
         })
     }
 
-    fn existing_label(&self, p: &Form<'static>) -> Result<u64, Reply> {
-        let id = id_param(p, &["labelId", "id"])?;
+    fn existing_label(&self, p: LabelParams<'_>) -> Result<u64, Reply> {
+        let id = id_param(p.id, "labelId")?;
         if self.registry.labels.contains_key(&id) {
             Ok(id)
         } else {
@@ -537,10 +548,10 @@ impl Sandbox {
         Reply::ok(StatusCode::Ok, info)
     }
 
-    fn label_name(&self, p: &Form<'static>, except: Option<u64>) -> Result<String, Reply> {
+    fn label_name(&self, p: LabelParams<'_>, except: Option<u64>) -> Result<String, Reply> {
         let name = checked(
             "labelName",
-            required(p, "labelName")?,
+            required(p.name, "labelName")?,
             sendcloud_proto::MAX_LABEL_NAME_CHARS,
         )?;
         if self
@@ -554,14 +565,14 @@ impl Sandbox {
         Ok(name)
     }
 
-    fn label_get(&self, p: &Form<'static>) -> Result<Reply, Reply> {
+    fn label_get(&self, p: LabelParams<'_>) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         Ok(self.label_reply(id))
     }
 
-    fn label_list(&self, p: &Form<'static>) -> Result<Reply, Reply> {
-        let (start, limit) = paging(p)?;
-        let name = param(p, "labelName");
+    fn label_list(&self, p: LabelParams<'_>) -> Result<Reply, Reply> {
+        let (start, limit) = paging(p.page)?;
+        let name = given(p.name);
         let all: Vec<Value> = self
             .registry
             .labels
@@ -577,7 +588,7 @@ impl Sandbox {
         ))
     }
 
-    fn label_save(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn label_save(&mut self, p: LabelParams<'_>, now: u64) -> Result<Reply, Reply> {
         let name = self.label_name(p, None)?;
         let id = self.registry.last_label_id.saturating_add(1);
         self.registry.last_label_id = id;
@@ -592,7 +603,7 @@ impl Sandbox {
         Ok(self.label_reply(id))
     }
 
-    fn label_update(&mut self, p: &Form<'static>, now: u64) -> Result<Reply, Reply> {
+    fn label_update(&mut self, p: LabelParams<'_>, now: u64) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         let name = self.label_name(p, Some(id))?;
         if let Some(l) = self.registry.labels.get_mut(&id) {
@@ -602,7 +613,7 @@ impl Sandbox {
         Ok(self.label_reply(id))
     }
 
-    fn label_delete(&mut self, p: &Form<'static>) -> Result<Reply, Reply> {
+    fn label_delete(&mut self, p: LabelParams<'_>) -> Result<Reply, Reply> {
         let id = self.existing_label(p)?;
         self.registry.labels.remove(&id);
         Ok(Reply::ok(StatusCode::Ok, json!({})))

@@ -6,8 +6,7 @@ use std::fmt;
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use serde_json::{json, Value};
 
-use sendcloud_proto::server::envelope_response;
-use sendcloud_proto::Form;
+use sendcloud_proto::server::{envelope_response, PageParams};
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::{Date, MAX_PAGE_LIMIT};
 
@@ -107,9 +106,9 @@ pub(crate) fn wrong_method(allow: &'static str, got: &http::Method) -> http::Res
     r
 }
 
-/// A parameter's value, unless it is missing or blank.
-pub(crate) fn param<'a>(p: &'a Form, name: &str) -> Option<&'a str> {
-    p.get(name).map(str::trim).filter(|s| !s.is_empty())
+/// A parameter's value, trimmed, unless it is missing or blank.
+pub(crate) fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Shortens text for a message, at a character boundary.
@@ -126,9 +125,9 @@ pub(crate) fn bad(detail: impl std::fmt::Display) -> Reply {
     Reply::refuse(StatusCode::PhoneAndVarsInvalid, detail)
 }
 
-/// A required parameter.
-pub(crate) fn required<'a>(p: &'a Form, name: &str) -> Result<&'a str, Reply> {
-    param(p, name).ok_or_else(|| bad(format!("{name} is missing")))
+/// A required parameter, named `name` in the refusal.
+pub(crate) fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, Reply> {
+    given(value).ok_or_else(|| bad(format!("{name} is missing")))
 }
 
 /// `yyyy-MM-dd HH:mm:ss` (UTC) of a UNIX time in ms.
@@ -144,9 +143,9 @@ pub(crate) fn date_time(ms: u64) -> String {
 }
 
 /// `start` and `limit` (default 0 and 100; the limit at most 100).
-pub(crate) fn paging(p: &Form<'static>) -> Result<(usize, usize), Reply> {
-    let number = |name: &str, default: u64| -> Result<u64, Reply> {
-        match param(p, name) {
+pub(crate) fn paging(page: PageParams<'_>) -> Result<(usize, usize), Reply> {
+    let number = |value: Option<&str>, name: &str, default: u64| -> Result<u64, Reply> {
+        match given(value) {
             None => Ok(default),
             Some(v) => v.parse::<u64>().map_err(|_| {
                 bad(format!(
@@ -156,8 +155,8 @@ pub(crate) fn paging(p: &Form<'static>) -> Result<(usize, usize), Reply> {
             }),
         }
     };
-    let start = number("start", 0)?;
-    let limit = number("limit", u64::from(MAX_PAGE_LIMIT))?;
+    let start = number(page.start, "start", 0)?;
+    let limit = number(page.limit, "limit", u64::from(MAX_PAGE_LIMIT))?;
     if limit > u64::from(MAX_PAGE_LIMIT) {
         return Err(bad(format!(
             "limit must be 0 to {MAX_PAGE_LIMIT}, not {limit}"

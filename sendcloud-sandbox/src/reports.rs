@@ -24,17 +24,16 @@ use crate::outbox::{DeliveryOutcome, MessageKind, OutboxMessage};
 use crate::reply::*;
 use crate::route::Action;
 use crate::Sandbox;
-use sendcloud_proto::server::split_id_list;
-use sendcloud_proto::Form;
+use sendcloud_proto::server::{split_id_list, PeriodParams, StatsParams, StatusParams};
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::MAX_STATS_DAYS;
 use sendcloud_proto::{Date, Period};
 use sendcloud_proto::{MAX_STATUS_DAYS, MAX_STATUS_IDS};
 
 /// The first and last date a query covers.
-fn period(p: &Form<'static>, max: u32, now: u64) -> Result<(Date, Date), Reply> {
+fn period(p: PeriodParams<'_>, max: u32, now: u64) -> Result<(Date, Date), Reply> {
     let today = Date::from_unix_millis(now);
-    let period = if let Some(days) = param(p, "days") {
+    let period = if let Some(days) = given(p.days) {
         let n = days.parse::<u32>().map_err(|_| {
             bad(format!(
                 "days must be a whole number, not {:?}",
@@ -43,7 +42,7 @@ fn period(p: &Form<'static>, max: u32, now: u64) -> Result<(Date, Date), Reply> 
         })?;
         Period::last_days(n).map_err(bad)?
     } else {
-        match (param(p, "startDate"), param(p, "endDate")) {
+        match (given(p.start_date), given(p.end_date)) {
             (Some(a), Some(b)) => {
                 let a = Date::parse(a).map_err(|e| bad(format!("startDate: {}", e.rule)))?;
                 let b = Date::parse(b).map_err(|e| bad(format!("endDate: {}", e.rule)))?;
@@ -74,8 +73,8 @@ fn type_desc(code: u8) -> &'static str {
     }
 }
 
-fn msg_type_filter(p: &Form<'static>) -> Result<Option<u8>, Reply> {
-    match param(p, "msgTypeStr") {
+fn msg_type_filter(value: Option<&str>) -> Result<Option<u8>, Reply> {
+    match given(value) {
         None => Ok(None),
         Some(v) => match v.parse::<u8>() {
             Ok(c) if c <= 3 => Ok(Some(c)),
@@ -196,17 +195,17 @@ impl Sandbox {
 
     pub(super) fn status_query(
         &self,
-        p: &Form<'static>,
+        p: StatusParams<'_>,
         account: usize,
         now: u64,
     ) -> Result<Reply, Reply> {
-        let (first, last) = period(p, MAX_STATUS_DAYS, now)?;
-        let phones: HashSet<String> = param(p, "phones")
+        let (first, last) = period(p.period, MAX_STATUS_DAYS, now)?;
+        let phones: HashSet<String> = given(p.phones)
             .map(split_id_list)
             .unwrap_or_default()
             .into_iter()
             .collect();
-        let ids: HashSet<String> = param(p, "smsIds")
+        let ids: HashSet<String> = given(p.sms_ids)
             .map(split_id_list)
             .unwrap_or_default()
             .into_iter()
@@ -217,8 +216,8 @@ impl Sandbox {
                 phones.len() + ids.len()
             )));
         }
-        let msg_type = msg_type_filter(p)?;
-        let template = match param(p, "templateId") {
+        let msg_type = msg_type_filter(p.msg_type)?;
+        let template = match given(p.template_id) {
             None => None,
             Some(v) => Some(v.parse::<u64>().map_err(|_| {
                 bad(format!(
@@ -227,8 +226,8 @@ impl Sandbox {
                 ))
             })?),
         };
-        let template_name = param(p, "templateName");
-        let (start, limit) = paging(p)?;
+        let template_name = given(p.template_name);
+        let (start, limit) = paging(p.page)?;
         let user = self.account_user(account);
         let name_of = |m: &OutboxMessage| {
             m.template_id
@@ -288,13 +287,13 @@ impl Sandbox {
     pub(super) fn statistics(
         &self,
         call: Action,
-        p: &Form<'static>,
+        p: StatsParams<'_>,
         account: usize,
         now: u64,
     ) -> Result<Reply, Reply> {
-        let (first, last) = period(p, MAX_STATS_DAYS, now)?;
-        let msg_type = msg_type_filter(p)?;
-        let templates: Vec<u64> = match param(p, "templateIdsStr") {
+        let (first, last) = period(p.period, MAX_STATS_DAYS, now)?;
+        let msg_type = msg_type_filter(p.msg_type)?;
+        let templates: Vec<u64> = match given(p.template_ids) {
             None => Vec::new(),
             Some(v) => split_id_list(v)
                 .iter()
@@ -308,7 +307,7 @@ impl Sandbox {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let aggregate = match param(p, "aggregate") {
+        let aggregate = match given(p.aggregate) {
             None | Some("0") => false,
             Some("1") => true,
             Some(other) => {

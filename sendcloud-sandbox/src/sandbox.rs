@@ -13,10 +13,13 @@ use crate::outbox::*;
 use crate::registry::Registry;
 use crate::reply::*;
 use crate::route::*;
-use sendcloud_proto::server::{check_signature, request_params, SignatureRefusal};
+use sendcloud_proto::server::{
+    check_signature, request_params, Incoming, SignatureRefusal, Signed,
+};
 use sendcloud_proto::Form;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::Timestamp;
+use sendcloud_proto::{SendCode, SendTemplate, SendVoice};
 
 /// The server side of the protocol. See the [crate documentation](crate) for the rules.
 pub struct Sandbox {
@@ -184,10 +187,10 @@ impl Sandbox {
         let reply = match self.authenticate(&params, now_ms) {
             Err(refusal) => refusal,
             Ok(account) => match route {
-                Route::Send => self.send(&params, account, now_ms),
-                Route::Voice => self.send_voice(&params, account, now_ms),
+                Route::Send => self.send(SendTemplate::read(&params), account, now_ms),
+                Route::Voice => self.send_voice(SendVoice::read(&params), account, now_ms),
                 Route::Manage(call) => self.manage(call, &params, account, now_ms),
-                _ => self.send_code(&params, account, now_ms),
+                _ => self.send_code(SendCode::read(&params), account, now_ms),
             },
         };
         reply.into_response()
@@ -203,7 +206,8 @@ impl Sandbox {
 
     /// Rules 1 to 3: the account, the signature, the timestamp.
     pub(crate) fn authenticate(&self, p: &Form<'static>, now: u64) -> Result<usize, Reply> {
-        let user = p.get("smsUser").unwrap_or("");
+        let signed = Signed::read(p);
+        let user = signed.sms_user.unwrap_or("");
         if user.is_empty() {
             return Err(Reply::refuse(
                 StatusCode::SmsUserEmpty,
@@ -226,7 +230,7 @@ impl Sandbox {
             };
             return Err(Reply::refuse(refusal.status(), detail));
         }
-        if let Some(ts) = p.get("timestamp") {
+        if let Some(ts) = signed.timestamp {
             let window = self.config.timestamp_window_ms;
             let Ok(t) = ts.trim().parse::<u64>() else {
                 return Err(Reply::refuse(
@@ -254,11 +258,11 @@ impl Sandbox {
     /// Rule 4.
     pub(crate) fn check_duplicate(
         &self,
-        p: &Form<'static>,
+        request_id: Option<&str>,
         account: usize,
         now: u64,
     ) -> Result<(), Reply> {
-        if let Some(id) = p.get("sendRequestId").filter(|s| !s.is_empty()) {
+        if let Some(id) = request_id.filter(|s| !s.is_empty()) {
             if self
                 .dedupe
                 .seen(account, id, now, self.config.dedupe_window_ms)

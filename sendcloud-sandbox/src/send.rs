@@ -8,6 +8,7 @@ use crate::hook_queue::*;
 use crate::outbox::*;
 use crate::reply::*;
 use crate::{hook_queue, Sandbox};
+use sendcloud_proto::server::{CodeParams, SendParams};
 use sendcloud_proto::Form;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::Timestamp;
@@ -164,11 +165,14 @@ pub(crate) struct Delivery<'a> {
     /// Set when processing fails whatever the number (450, 460).
     pub(crate) content_failure: Option<StatusCode>,
     pub(crate) phones: Vec<&'a str>,
-    pub(crate) params: &'a Form<'static>,
+    /// What the request asks to be kept with each message and its hook events.
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) tag: Option<&'a str>,
+    pub(crate) label: Option<&'a str>,
 }
 
 impl Sandbox {
-    pub(crate) fn send(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
+    pub(crate) fn send(&mut self, p: SendParams<'_>, account: usize, now: u64) -> Reply {
         match self.try_send(p, account, now) {
             Ok(reply) | Err(reply) => reply,
         }
@@ -176,14 +180,14 @@ impl Sandbox {
 
     pub(crate) fn try_send(
         &mut self,
-        p: &Form<'static>,
+        p: SendParams<'_>,
         account: usize,
         now: u64,
     ) -> Result<Reply, Reply> {
-        self.check_duplicate(p, account, now)?;
-        let phone_param = param(p, "phone")
+        self.check_duplicate(p.send_request_id, account, now)?;
+        let phone_param = given(p.phone)
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
-        let template_param = param(p, "templateId")
+        let template_param = given(p.template_id)
             .ok_or_else(|| Reply::refuse(StatusCode::TemplateIdEmpty, "templateId is missing"))?;
         let template = template_param
             .parse::<u64>()
@@ -201,7 +205,7 @@ impl Sandbox {
                 format!("template {} is not approved", template.id),
             ));
         }
-        let msg_type = match param(p, "msgType").unwrap_or("0") {
+        let msg_type = match given(p.msg_type).unwrap_or("0") {
             "0" => 0u8,
             "1" => 1,
             "2" => 2,
@@ -227,7 +231,7 @@ impl Sandbox {
                 ),
             ));
         }
-        let (vars, vars_json) = parse_vars(param(p, "vars"))?;
+        let (vars, vars_json) = parse_vars(given(p.vars))?;
         let template_id = template.id;
         let text = vars.render(&template.text);
         let content_failure = if has_unfilled_placeholder(&template.text, &vars) {
@@ -301,7 +305,9 @@ impl Sandbox {
                 text,
                 content_failure,
                 phones: good,
-                params: p,
+                request_id: p.send_request_id,
+                tag: p.tag,
+                label: p.label_id,
             },
             now,
         );
@@ -324,8 +330,8 @@ impl Sandbox {
     }
 
     /// The one number of a voice or code message.
-    pub(crate) fn single_phone<'p>(p: &'p Form<'static>, msg_type: u8) -> Result<&'p str, Reply> {
-        let phone = param(p, "phone")
+    pub(crate) fn single_phone(phone: Option<&str>, msg_type: u8) -> Result<&str, Reply> {
+        let phone = given(phone)
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
         if phone.contains(',') {
             return Err(Reply::refuse(
@@ -337,8 +343,8 @@ impl Sandbox {
         Ok(phone)
     }
 
-    pub(crate) fn code_param<'p>(p: &'p Form<'static>) -> Result<&'p str, Reply> {
-        let code = param(p, "code")
+    pub(crate) fn code_param(code: Option<&str>) -> Result<&str, Reply> {
+        let code = given(code)
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneAndVarsEmpty, "code is missing"))?;
         if !(4..=6).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Reply::refuse(
@@ -349,11 +355,11 @@ impl Sandbox {
         Ok(code)
     }
 
-    pub(crate) fn send_voice(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
+    pub(crate) fn send_voice(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
-            this.check_duplicate(p, account, now)?;
-            let phone = Self::single_phone(p, 0)?;
-            let code = Self::code_param(p)?;
+            this.check_duplicate(p.send_request_id, account, now)?;
+            let phone = Self::single_phone(p.phone, 0)?;
+            let code = Self::code_param(p.code)?;
             this.check_rate(phone, now)?;
             this.check_balance(1)?;
             let sms_ids = this.deliver(
@@ -365,7 +371,9 @@ impl Sandbox {
                     text: format!("(voice call) Your verification code is {code}."),
                     content_failure: None,
                     phones: vec![phone],
-                    params: p,
+                    request_id: p.send_request_id,
+                    tag: p.tag,
+                    label: p.label_id,
                 },
                 now,
             );
@@ -379,10 +387,10 @@ impl Sandbox {
         }
     }
 
-    pub(crate) fn send_code(&mut self, p: &Form<'static>, account: usize, now: u64) -> Reply {
+    pub(crate) fn send_code(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
-            this.check_duplicate(p, account, now)?;
-            let msg_type = match param(p, "msgType").unwrap_or("0") {
+            this.check_duplicate(p.send_request_id, account, now)?;
+            let msg_type = match given(p.msg_type).unwrap_or("0") {
                 "0" => 0u8,
                 "2" => 2,
                 other => {
@@ -395,9 +403,9 @@ impl Sandbox {
                     ))
                 }
             };
-            let phone = Self::single_phone(p, msg_type)?;
-            let code = Self::code_param(p)?;
-            let sign = if let Some(id) = param(p, "signId") {
+            let phone = Self::single_phone(p.phone, msg_type)?;
+            let code = Self::code_param(p.code)?;
+            let sign = if let Some(id) = given(p.sign_id) {
                 id.parse::<u64>()
                     .ok()
                     .and_then(|id| this.config.sign_names.iter().find(|s| s.id == id))
@@ -407,7 +415,7 @@ impl Sandbox {
                             format!("no sign name with signId {:?}", clip(id, 32)),
                         )
                     })?
-            } else if let Some(name) = param(p, "signName") {
+            } else if let Some(name) = given(p.sign_name) {
                 this.config
                     .sign_names
                     .iter()
@@ -436,7 +444,9 @@ impl Sandbox {
                     text,
                     content_failure: None,
                     phones: vec![phone],
-                    params: p,
+                    request_id: p.send_request_id,
+                    tag: p.tag,
+                    label: p.label_id,
                 },
                 now,
             );
@@ -453,10 +463,9 @@ impl Sandbox {
     /// Accepts the messages of a request: outbox, rate counts, balance, dedupe, hooks.
     /// Returns their smsIds.
     pub(crate) fn deliver(&mut self, d: Delivery<'_>, now: u64) -> Vec<String> {
-        let p = d.params;
-        let request_id = p.get("sendRequestId").filter(|s| !s.is_empty());
-        let tag = p.get("tag").filter(|s| !s.is_empty());
-        let label = p.get("labelId").filter(|s| !s.is_empty());
+        let request_id = d.request_id.filter(|s| !s.is_empty());
+        let tag = d.tag.filter(|s| !s.is_empty());
+        let label = d.label.filter(|s| !s.is_empty());
         let sms_user = self
             .config
             .accounts

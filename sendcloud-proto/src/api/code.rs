@@ -1,5 +1,6 @@
 //! `sendCode`: a verification code by SMS, without a template.
 
+use super::names;
 use http::Method;
 
 use crate::endpoint::Endpoint;
@@ -94,18 +95,18 @@ impl Endpoint for SendCode {
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
         form.set(
-            "msgType",
+            names::MSG_TYPE,
             if self.phone.is_international() {
                 "2"
             } else {
                 "0"
             },
         );
-        form.set("phone", self.phone.as_str());
-        form.set("code", self.code.as_str());
+        form.set(names::PHONE, self.phone.as_str());
+        form.set(names::CODE, self.code.as_str());
         match &self.sign {
-            SignRef::Id(id) => form.set("signId", id.to_string()),
-            SignRef::Name(name) => form.set("signName", name.as_str()),
+            SignRef::Id(id) => form.set(names::SIGN_ID, id.to_string()),
+            SignRef::Name(name) => form.set(names::SIGN_NAME, name.as_str()),
         }
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
     }

@@ -8,6 +8,7 @@
 //! aggregate under `info.total`; counts are strings, and `templateId`/`msgType` are
 //! `"None"` in an aggregate.
 
+use super::names;
 use http::Method;
 use serde_json::Value;
 
@@ -98,13 +99,13 @@ impl StatsQuery {
     fn write(&self, form: &mut Form) {
         self.period.write(form);
         if let Some(t) = self.msg_type {
-            form.set("msgTypeStr", t.code().to_string());
+            form.set(names::MSG_TYPE_STR, t.code().to_string());
         }
         if !self.template_ids.is_empty() {
             let ids: Vec<String> = self.template_ids.iter().map(ToString::to_string).collect();
-            form.set("templateIdsStr", ids.join(";"));
+            form.set(names::TEMPLATE_IDS, ids.join(";"));
         }
-        form.set("aggregate", if self.aggregate { "1" } else { "0" });
+        form.set(names::AGGREGATE, if self.aggregate { "1" } else { "0" });
     }
 }
 

@@ -8,6 +8,7 @@
 //! `labelId` or `id`, `labelName` or `name`, the record at the top of `info` or under any
 //! of `label`, `smsLabelVo`, `smsSignVo`; lists under `voList`, `list` or `dataList`.
 
+use super::names;
 use http::Method;
 use serde_json::Value;
 
@@ -78,7 +79,7 @@ impl Endpoint for GetLabel {
     type Output = LabelInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("labelId", self.0.to_string());
+        form.set(names::LABEL_ID, self.0.to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<LabelInfo, Error> {
@@ -120,7 +121,7 @@ impl Endpoint for ListLabels {
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
         if let Some(n) = &self.name {
-            form.set("labelName", n.clone());
+            form.set(names::LABEL_NAME, n.clone());
         }
         if let Some(p) = self.paging {
             p.write(form);
@@ -163,7 +164,7 @@ impl Endpoint for SaveLabel {
     type Output = LabelInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("labelName", self.name.clone());
+        form.set(names::LABEL_NAME, self.name.clone());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<LabelInfo, Error> {
@@ -194,8 +195,8 @@ impl Endpoint for UpdateLabel {
     type Output = ();
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("labelId", self.id.to_string());
-        form.set("labelName", self.name.clone());
+        form.set(names::LABEL_ID, self.id.to_string());
+        form.set(names::LABEL_NAME, self.name.clone());
     }
 
     fn parse(_envelope: Envelope<'_>) -> Result<(), Error> {
@@ -213,7 +214,7 @@ impl Endpoint for DeleteLabel {
     type Output = ();
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("labelId", self.0.to_string());
+        form.set(names::LABEL_ID, self.0.to_string());
     }
 
     fn parse(_envelope: Envelope<'_>) -> Result<(), Error> {

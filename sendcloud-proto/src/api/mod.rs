@@ -4,6 +4,7 @@ pub mod code;
 pub mod data;
 pub mod label;
 mod lenient;
+pub(crate) mod names;
 pub mod query;
 pub mod send;
 pub mod sign;
@@ -19,9 +20,9 @@ pub(crate) fn common_params<'a>(
     tag: Option<&'a crate::Tag>,
 ) {
     if let Some(id) = request_id {
-        form.set("sendRequestId", id.as_str());
+        form.set(names::SEND_REQUEST_ID, id.as_str());
     }
     if let Some(tag) = tag {
-        form.set("tag", tag.as_str());
+        form.set(names::TAG, tag.as_str());
     }
 }

@@ -4,6 +4,7 @@
 //! The core has no clock: "today" is whatever the caller says it is. A [`Period`] of the
 //! last `n` days is sent as `days=n` and SendCloud counts back from its own today.
 
+use super::names;
 use std::fmt;
 use std::str::FromStr;
 
@@ -285,10 +286,10 @@ impl Period {
     /// Writes `days`, or `startDate` and `endDate`.
     pub(crate) fn write(&self, form: &mut Form) {
         match self.0 {
-            PeriodKind::LastDays(n) => form.set("days", n.to_string()),
+            PeriodKind::LastDays(n) => form.set(names::DAYS, n.to_string()),
             PeriodKind::Between(a, b) => {
-                form.set("startDate", a.to_string());
-                form.set("endDate", b.to_string());
+                form.set(names::START_DATE, a.to_string());
+                form.set(names::END_DATE, b.to_string());
             }
         }
     }
@@ -328,8 +329,8 @@ impl Paging {
     }
 
     pub(crate) fn write(&self, form: &mut Form) {
-        form.set("start", self.start.to_string());
-        form.set("limit", self.limit.to_string());
+        form.set(names::START, self.start.to_string());
+        form.set(names::LIMIT, self.limit.to_string());
     }
 }
 

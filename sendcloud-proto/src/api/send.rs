@@ -1,5 +1,6 @@
 //! `send`: a template SMS or MMS to up to 2,000 recipients.
 
+use super::names;
 use http::Method;
 
 use crate::endpoint::Endpoint;
@@ -143,14 +144,14 @@ impl Endpoint for SendTemplate {
     fn params<'a>(&'a self, form: &mut Form<'a>) {
         // In name order, so that each is appended.
         if let Some(label) = self.label_id {
-            form.set_u64("labelId", label.get());
+            form.set_u64(names::LABEL_ID, label.get());
         }
-        form.set("msgType", self.msg_type.as_param());
-        form.set_digits("phone", self.recipients.joined());
+        form.set(names::MSG_TYPE, self.msg_type.as_param());
+        form.set_digits(names::PHONE, self.recipients.joined());
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
-        form.set_u64("templateId", self.template_id.get());
+        form.set_u64(names::TEMPLATE_ID, self.template_id.get());
         if !self.vars.is_empty() {
-            form.set_encoded("vars", self.vars.json(), self.vars.json_encoded());
+            form.set_encoded(names::VARS, self.vars.json(), self.vars.json_encoded());
         }
     }
 

@@ -6,6 +6,7 @@
 //! `info.smsSignVo` (one) or `info.voList` (a list). The docs title the update call
 //! `sign/updatesms` but show `sign/update` in the example; `sign/update` is used.
 
+use super::names;
 use http::Method;
 use serde_json::Value;
 
@@ -93,7 +94,7 @@ impl Endpoint for GetSign {
     type Output = SignInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("id", self.0.to_string());
+        form.set(names::ID, self.0.to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<SignInfo, Error> {
@@ -152,8 +153,8 @@ impl Endpoint for SaveSign {
     type Output = SignInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("signName", self.name.clone());
-        form.set("signType", self.sign_type.code().to_string());
+        form.set(names::SIGN_NAME, self.name.clone());
+        form.set(names::SIGN_TYPE, self.sign_type.code().to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<SignInfo, Error> {
@@ -186,9 +187,9 @@ impl Endpoint for UpdateSign {
     type Output = SignInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("id", self.id.to_string());
-        form.set("signName", self.name.clone());
-        form.set("signType", self.sign_type.code().to_string());
+        form.set(names::ID, self.id.to_string());
+        form.set(names::SIGN_NAME, self.name.clone());
+        form.set(names::SIGN_TYPE, self.sign_type.code().to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<SignInfo, Error> {

@@ -6,6 +6,7 @@
 //! `templateName`, `start` and `limit` (at most 100). The answer is
 //! `info = {"voList": [...], "voListSize": n, "total": "103"}`.
 
+use super::names;
 use http::Method;
 use serde_json::Value;
 
@@ -172,19 +173,19 @@ impl Endpoint for StatusQuery {
         self.period.write(form);
         if !self.phones.is_empty() {
             let joined: Vec<&str> = self.phones.iter().map(Phone::as_str).collect();
-            form.set("phones", joined.join(";"));
+            form.set(names::PHONES, joined.join(";"));
         }
         if !self.sms_ids.is_empty() {
-            form.set("smsIds", self.sms_ids.join(";"));
+            form.set(names::SMS_IDS, self.sms_ids.join(";"));
         }
         if let Some(t) = self.msg_type {
-            form.set("msgTypeStr", t.code().to_string());
+            form.set(names::MSG_TYPE_STR, t.code().to_string());
         }
         if let Some(id) = self.template_id {
-            form.set("templateId", id.to_string());
+            form.set(names::TEMPLATE_ID, id.to_string());
         }
         if let Some(name) = &self.template_name {
-            form.set("templateName", name.clone());
+            form.set(names::TEMPLATE_NAME, name.clone());
         }
         if let Some(p) = self.paging {
             p.write(form);

@@ -14,6 +14,7 @@
 //! [`MAX_SIGN_NAME_CHARS`]; neither text nor sign name may contain `【` or `】`, since
 //! SendCloud adds the brackets itself.
 
+use super::names;
 use http::Method;
 use serde_json::Value;
 
@@ -212,7 +213,7 @@ impl Endpoint for GetTemplate {
     type Output = TemplateInfo;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("templateIdStr", self.0.to_string());
+        form.set(names::TEMPLATE_ID_STR, self.0.to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<TemplateInfo, Error> {
@@ -253,7 +254,7 @@ impl Endpoint for ListTemplates {
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
         if let Some(v) = self.verify {
-            form.set("isVerifyStr", v.code().to_string());
+            form.set(names::IS_VERIFY, v.code().to_string());
         }
     }
 
@@ -333,11 +334,11 @@ impl Endpoint for AddTemplate {
     type Output = TemplateId;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("templateName", self.name.clone());
-        form.set("templateText", self.text.clone());
-        form.set("signName", self.sign_name.clone());
-        form.set("signPositionStr", self.sign_position.code().to_string());
-        form.set("smsTypeStr", self.sms_type.code().to_string());
+        form.set(names::TEMPLATE_NAME, self.name.clone());
+        form.set(names::TEMPLATE_TEXT, self.text.clone());
+        form.set(names::SIGN_NAME, self.sign_name.clone());
+        form.set(names::SIGN_POSITION, self.sign_position.code().to_string());
+        form.set(names::SMS_TYPE, self.sms_type.code().to_string());
     }
 
     fn parse(envelope: Envelope<'_>) -> Result<TemplateId, Error> {
@@ -419,14 +420,14 @@ impl Endpoint for UpdateTemplate {
     type Output = ();
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("templateIdStr", self.id.to_string());
-        form.set("templateName", self.name.clone());
+        form.set(names::TEMPLATE_ID_STR, self.id.to_string());
+        form.set(names::TEMPLATE_NAME, self.name.clone());
         if let Some(t) = &self.text {
-            form.set("templateText", t.clone());
+            form.set(names::TEMPLATE_TEXT, t.clone());
         }
-        form.set("signName", self.sign_name.clone());
-        form.set("signPositionStr", self.sign_position.code().to_string());
-        form.set("smsTypeStr", self.sms_type.code().to_string());
+        form.set(names::SIGN_NAME, self.sign_name.clone());
+        form.set(names::SIGN_POSITION, self.sign_position.code().to_string());
+        form.set(names::SMS_TYPE, self.sms_type.code().to_string());
     }
 
     fn parse(_envelope: Envelope<'_>) -> Result<(), Error> {
@@ -444,7 +445,7 @@ impl Endpoint for SubmitTemplate {
     type Output = ();
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("templateIdStr", self.0.to_string());
+        form.set(names::TEMPLATE_ID_STR, self.0.to_string());
     }
 
     fn parse(_envelope: Envelope<'_>) -> Result<(), Error> {
@@ -462,7 +463,7 @@ impl Endpoint for DeleteTemplate {
     type Output = ();
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("templateIdStr", self.0.to_string());
+        form.set(names::TEMPLATE_ID_STR, self.0.to_string());
     }
 
     fn parse(_envelope: Envelope<'_>) -> Result<(), Error> {

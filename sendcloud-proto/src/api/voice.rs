@@ -1,5 +1,6 @@
 //! `sendVoice`: a verification code read out by a voice call.
 
+use super::names;
 use http::Method;
 
 use crate::endpoint::Endpoint;
@@ -73,8 +74,8 @@ impl Endpoint for SendVoice {
     type Output = SendReceipt;
 
     fn params<'a>(&'a self, form: &mut Form<'a>) {
-        form.set("phone", self.phone.as_str());
-        form.set("code", self.code.as_str());
+        form.set(names::PHONE, self.phone.as_str());
+        form.set(names::CODE, self.code.as_str());
         super::common_params(form, self.send_request_id.as_ref(), self.tag.as_ref());
     }
 

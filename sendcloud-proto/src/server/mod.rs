@@ -2,12 +2,13 @@
 //! `sendcloud-sandbox` crate, a test double of yours) needs beside the client half.
 //!
 //! A server reads a request's parameters ([`request_params`]), checks its signature
-//! ([`check_signature`], built on [`crate::verify`]), checks free-text parameters by the
-//! rules the client applies when a request is built ([`check_text`], [`sign_name`]), reads
-//! id lists as SendCloud accepts them ([`split_id_list`]) and answers with SendCloud's
-//! envelope ([`envelope_response`]). It routes on the endpoints' own
-//! [`Endpoint::PATH`](crate::Endpoint::PATH) and signs SMSHook posts with
-//! [`crate::hook::hook_signature`].
+//! ([`check_signature`], built on [`crate::verify`]), reads the parameters of the endpoint
+//! the path names into that endpoint's struct ([`Incoming::read`], by the names the client
+//! writes them with), checks free-text parameters by the rules the client applies when a
+//! request is built ([`check_text`], [`sign_name`]), reads id lists as SendCloud accepts
+//! them ([`split_id_list`]) and answers with SendCloud's envelope ([`envelope_response`]).
+//! It routes on the endpoints' own [`Endpoint::PATH`](crate::Endpoint::PATH) and signs
+//! SMSHook posts with [`crate::hook::hook_signature`].
 //!
 //! ```
 //! use sendcloud_proto::server::{check_signature, envelope_response, request_params};
@@ -31,9 +32,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod incoming;
+
 use std::fmt;
 
 use http::header::{HeaderValue, CONTENT_TYPE};
+
+pub use incoming::{
+    CodeParams, Incoming, LabelParams, PageParams, PeriodParams, SendParams, SignParams, Signed,
+    StatsParams, StatusParams, TemplateParams,
+};
 
 pub use crate::api::query::check_text;
 pub use crate::api::template::sign_name;
