@@ -1,6 +1,6 @@
 //! The name of every request parameter: the client half writes a request with these, the
-//! server half ([`crate::server::Incoming`]) reads it with the same, so the two cannot
-//! disagree on a spelling.
+//! server half (`server::Incoming`) reads it with the same, so the two cannot disagree on
+//! a spelling.
 
 pub(crate) const SMS_USER: &str = "smsUser";
 pub(crate) const TIMESTAMP: &str = "timestamp";
