@@ -120,6 +120,85 @@ where
     }
 }
 
+/// What an [`Observed`] transport shows: a request as it is sent (signed: it holds the
+/// signature, never the key), then its answer, or why none came.
+#[derive(Debug)]
+pub enum Traffic<'a> {
+    /// A request, as it is sent.
+    Request(&'a http::Request<Vec<u8>>),
+    /// The answer to the last request.
+    Response(&'a http::Response<Vec<u8>>),
+    /// No answer came to the last request.
+    Failure(&'a (dyn std::error::Error + Send + Sync)),
+}
+
+/// A transport that shows every exchange of transport `T` to a function: each request as
+/// it is sent and each answer as it arrives (a retry shows again). For a verbose mode, or
+/// a log of what went over the wire.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use sendcloud_ureq::proto::{http, GetServerTime};
+/// use sendcloud_ureq::{Client, Handler, Observed, Traffic};
+///
+/// let answer = |_request: http::Request<Vec<u8>>| {
+///     http::Response::new(br#"{"result":true,"statusCode":200,"info":{"timestamp":42}}"#.to_vec())
+/// };
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let show = move |t: Traffic<'_>| {
+///     let line = match t {
+///         Traffic::Request(r) => format!("{} {}", r.method(), r.uri()),
+///         Traffic::Response(r) => r.status().to_string(),
+///         Traffic::Failure(e) => e.to_string(),
+///     };
+///     log.lock().unwrap().push(line);
+/// };
+/// let client = Client::builder("user", "key")
+///     .base_url("http://127.0.0.1:1/smsapi")
+///     .transport(Observed(Handler(answer), show))
+///     .build()?;
+/// client.call(GetServerTime)?;
+/// assert_eq!(
+///     *seen.lock().unwrap(),
+///     ["GET http://127.0.0.1:1/smsapi/timestamp/get", "200 OK"]
+/// );
+/// # Ok::<(), sendcloud_ureq::Error>(())
+/// ```
+pub struct Observed<T, F>(pub T, pub F);
+
+impl<T: fmt::Debug, F> fmt::Debug for Observed<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Observed")
+            .field(&self.0)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, F> sendcloud_proto::Transport for Observed<T, F>
+where
+    T: sendcloud_proto::Transport<Client = Client>,
+    F: Fn(Traffic<'_>) + Send + Sync + 'static,
+{
+    type Client = Client;
+
+    fn build(self, config: ClientConfig) -> Result<Client, Error> {
+        let Observed(transport, show) = self;
+        let mut client = transport.build(config)?;
+        let exchange = client.exchange;
+        client.exchange = Box::new(move |request| {
+            show(Traffic::Request(&request));
+            let result = exchange(request);
+            match &result {
+                Ok(response) => show(Traffic::Response(response)),
+                Err((_, e)) => show(Traffic::Failure(e.as_ref())),
+            }
+            result
+        });
+        Ok(client)
+    }
+}
+
 /// How a client exchanges one request for its answer.
 type Exchange = dyn Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, (TransportFailure, BoxError)>
     + Send
