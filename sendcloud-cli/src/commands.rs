@@ -3,16 +3,17 @@
 use std::hash::{BuildHasher, Hasher};
 
 use clap::{ArgGroup, Args};
+use sendcloud_proto::Error as ProtoError;
 use sendcloud_proto::{
-    canonical_string_masked, sign as sign_params, MsgType, Phone, Recipients, RetryClass, Secret,
-    SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, StatusCode,
-    Tag, TemplateId, Vars, VerificationCode,
+    canonical_string_masked, sign as sign_params, ListTemplates, MsgType, Phone, Recipients,
+    RetryClass, Secret, SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId,
+    SignRef, StatusCode, Tag, TemplateId, Vars, VerificationCode, MAX_RECIPIENTS,
 };
 use sendcloud_ureq::{local_now, Error as ClientError};
 use serde_json::json;
 
 use crate::output::{
-    client_failure, rejected_json, utc, Failure, OK, PARTIAL, REFUSED, TRANSPORT, USAGE,
+    client_failure, invalid, rejected_json, utc, Failure, OK, PARTIAL, REFUSED, TRANSPORT, USAGE,
 };
 use crate::target::{algorithm, credentials, messages_json, print_messages, Target};
 use crate::Global;
@@ -40,7 +41,7 @@ pub struct SendArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON value SendCloud passes back in delivery events (at most 128 characters)
+    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -56,7 +57,7 @@ pub struct VoiceArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON value SendCloud passes back in delivery events
+    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -79,7 +80,7 @@ pub struct CodeArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON value SendCloud passes back in delivery events
+    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -87,7 +88,7 @@ pub struct CodeArgs {
 #[derive(Args, Debug)]
 pub struct SignArgs {
     /// The parameters to sign, exactly as they are sent (raw values, not url-encoded)
-    #[arg(value_name = "NAME=VALUE")]
+    #[arg(value_name = "NAME=VALUE", required = true)]
     params: Vec<String>,
 }
 
@@ -96,10 +97,6 @@ pub struct ExplainArgs {
     /// The statusCode of an answer or an SMSHook event, e.g. 422
     #[arg(value_name = "CODE", allow_negative_numbers = true)]
     code: i64,
-}
-
-fn invalid(e: sendcloud_proto::ValidationError) -> Failure {
-    client_failure(&ClientError::Proto(e.into()), None)
 }
 
 /// A fresh sendRequestId, so that the user can repeat a send that may have gone through.
@@ -123,6 +120,12 @@ pub fn parse_vars(pairs: &[String]) -> Result<Vars, Failure> {
                 "Write variables as --var name=value, e.g. --var code=1234.",
             ));
         };
+        if let Some(first) = vars.get(name) {
+            return Err(Failure::usage(
+                format!("--var {name} is given twice ({name}={first} and {pair})"),
+                "Give each variable once.",
+            ));
+        }
         vars.insert(name, value).map_err(invalid)?;
     }
     Ok(vars)
@@ -138,6 +141,14 @@ fn tag(given: &Option<String>) -> Result<Option<Tag>, Failure> {
 
 pub fn send(g: &Global, a: &SendArgs) -> Result<u8, Failure> {
     let template = TemplateId::new(a.template).map_err(invalid)?;
+    let count = a.to.split(',').count();
+    if count > MAX_RECIPIENTS {
+        return Err(Failure::usage(
+            format!("--to has {count} numbers; one send takes at most {MAX_RECIPIENTS}"),
+            "Send to more with `sendcloud bulk --template ID --recipients FILE` \
+             (a CSV of numbers, sent in batches of 2,000).",
+        ));
+    }
     let recipients = Recipients::parse(&a.to).map_err(invalid)?;
     let id = request_id(&a.request_id)?;
     let mut send = SendTemplate::new(template, recipients)
@@ -158,7 +169,35 @@ pub fn send(g: &Global, a: &SendArgs) -> Result<u8, Failure> {
     let before = target.outbox_len();
     let result = target.client.send(send);
     target.note("sent to");
+    if let Err(
+        e @ ClientError::Proto(ProtoError::Api {
+            status, message, ..
+        }),
+    ) = &result
+    {
+        if *status == StatusCode::TemplateNotFound {
+            let mut f = client_failure(e, Some(id.as_str()));
+            f.todo = Some(template_advice(a, message));
+            return Err(f);
+        }
+    }
     finish(g, &target, before, result, &id)
+}
+
+/// What to do when SendCloud does not find the template for a send: often an MMS template
+/// sent as SMS, or the other way round.
+fn template_advice(a: &SendArgs, message: &str) -> String {
+    let id = a.template;
+    if message.contains("is an MMS template") && !a.mms {
+        format!("Template {id} is an MMS template: add --mms.")
+    } else if message.contains("is an SMS template") && a.mms {
+        format!("Template {id} is an SMS template: leave out --mms.")
+    } else {
+        format!(
+            "Check the id with `sendcloud templates list`, and that template {id} is approved. \
+             An MMS template is sent with --mms, an SMS template without it."
+        )
+    }
 }
 
 pub fn voice(g: &Global, a: &VoiceArgs) -> Result<u8, Failure> {
@@ -438,6 +477,7 @@ pub fn doctor(g: &Global) -> Result<u8, Failure> {
         }
     };
     let mut base_url = None;
+    let mut reachable = false;
     if let Some(target) = &target {
         base_url = Some(target.base_url.clone());
         checks.push(Check {
@@ -447,6 +487,7 @@ pub fn doctor(g: &Global) -> Result<u8, Failure> {
         });
         match target.client.server_time() {
             Ok(t) => {
+                reachable = true;
                 checks.push(Check {
                     name: "reachability",
                     status: "ok",
@@ -484,14 +525,49 @@ pub fn doctor(g: &Global) -> Result<u8, Failure> {
         }
         target.note("checked");
     }
-    checks.push(Check {
-        name: "signature",
-        status: "skipped",
-        detail: "not checked: SendCloud has no signed call that sends nothing, and timestamp/get is not signed. \
-                 The first send tells: 422 is a wrong key or algorithm (try --sha256), 471 an unknown user. \
-                 `sendcloud sign` shows what is signed."
-            .into(),
-    });
+    if let (Some(target), true) = (&target, reachable) {
+        // A signed call that sends nothing: the only way to learn whether the key (and the
+        // algorithm) is right before a send is refused.
+        match target.client.call(ListTemplates::default()) {
+            Ok(list) => checks.push(Check {
+                name: "signature",
+                status: "ok",
+                detail: format!(
+                    "template/list accepted the signature ({} template(s))",
+                    list.total
+                ),
+            }),
+            Err(e) => {
+                let f = client_failure(&e, None);
+                let detail = match f.status {
+                    Some(StatusCode::SignatureInvalid | StatusCode::SignatureParameterInvalid) => {
+                        format!(
+                            "the key is wrong: template/list (a signed call that sends nothing) \
+                             was refused: {}. Copy SENDCLOUD_SMS_KEY again from the SendCloud \
+                             console; if it is right, the account may expect the other algorithm \
+                             (--sha256, or without it).",
+                            f.what
+                        )
+                    }
+                    Some(StatusCode::SmsUserNotFound | StatusCode::SmsUserEmpty) => format!(
+                        "the user is unknown: template/list was refused: {}. Check SENDCLOUD_SMS_USER.",
+                        f.what
+                    ),
+                    _ => format!(
+                        "template/list (a signed call that sends nothing) failed: {} ({})",
+                        f.what,
+                        f.todo.unwrap_or_default()
+                    ),
+                };
+                let code = if f.exit == REFUSED {
+                    REFUSED
+                } else {
+                    TRANSPORT
+                };
+                fail(&mut checks, &mut exit, code, "signature", detail);
+            }
+        }
+    }
     if g.json {
         let list: Vec<_> = checks
             .iter()

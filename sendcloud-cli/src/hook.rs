@@ -77,6 +77,15 @@ fn verify(g: &Global, a: &VerifyArgs) -> Result<u8, Failure> {
             "Pass the captured body on stdin or with --file.",
         )
     })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::usage(
+            match &a.file {
+                Some(path) => format!("the body is empty: {} holds nothing", path.display()),
+                None => "the body is empty: nothing came on stdin".to_owned(),
+            },
+            "Pass the body of the captured post, exactly as it was posted, on stdin or with --file.",
+        ));
+    }
     let now = Timestamp(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -3,6 +3,25 @@
 // The argument docs are the --help text, where a bare URL reads best.
 #![allow(rustdoc::bare_urls)]
 
+/// `println!` for this crate: when stdout is closed (the reader of a pipe has gone, as in
+/// `sendcloud explain 200 | true`), what would have been printed is dropped instead of
+/// panicking, and the command still finishes its work (a bulk send still writes its
+/// report), then exits with its usual code.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` for this crate: a closed stderr is not worth a panic either.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod bulk;
 mod commands;
 mod csv;
@@ -58,6 +77,22 @@ pub struct Global {
     /// Print one JSON document on stdout, for scripts
     #[arg(long, global = true)]
     pub json: bool,
+    /// Show each request (parameters, canonical string with the key masked, signature) and
+    /// each raw answer on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Allow plain http:// to a host other than this machine (a sandbox in a container);
+    /// SendCloud itself is https only
+    #[arg(
+        long,
+        global = true,
+        env = "SENDCLOUD_ALLOW_PLAIN_HTTP",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        default_value_t = false,
+        num_args = 0,
+        default_missing_value = "true"
+    )]
+    pub allow_plain_http: bool,
 }
 
 impl std::fmt::Debug for Global {
@@ -68,6 +103,8 @@ impl std::fmt::Debug for Global {
             .field("base_url", &self.base_url)
             .field("sha256", &self.sha256)
             .field("json", &self.json)
+            .field("verbose", &self.verbose)
+            .field("allow_plain_http", &self.allow_plain_http)
             .finish()
     }
 }
@@ -105,9 +142,16 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            // Help and version go to stdout with 0; usage errors to stderr with 2, and with
+            // --json also as a JSON document on stdout.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { output::USAGE } else { 0 });
+            if !e.use_stderr() {
+                return ExitCode::from(0);
+            }
+            if std::env::args_os().skip(1).any(|a| a == "--json") {
+                output::usage_error_json(&e.render().to_string());
+            }
+            return ExitCode::from(output::USAGE);
         }
     };
     let g = &cli.global;

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use sendcloud_proto::Error as ProtoError;
-use sendcloud_proto::{Rejected, StatusCode};
+use sendcloud_proto::{Rejected, StatusCode, TransportFailure};
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
 
@@ -99,6 +99,31 @@ impl Failure {
     }
 }
 
+/// Prints a usage error the argument parser found (its rendered text) as the JSON
+/// document `--json` promises.
+pub fn usage_error_json(rendered: &str) {
+    let mut lines = rendered.lines().map(str::trim_end);
+    let message = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_owned();
+    let advice: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    let v = json!({
+        "ok": false,
+        "exit_code": USAGE,
+        "sandbox": false,
+        "error": {
+            "message": message,
+            "advice": advice.join(" "),
+            "status": null,
+            "meaning": null,
+        },
+        "rejected": [],
+    });
+    println!("{v}");
+}
+
 pub fn rejected_json(rejected: &[Rejected]) -> Value {
     Value::Array(
         rejected
@@ -111,10 +136,13 @@ pub fn rejected_json(rejected: &[Rejected]) -> Value {
 /// The failure for an error of the client, with the advice that fits it.
 pub fn client_failure(e: &ClientError, request_id: Option<&str>) -> Failure {
     match e {
-        ClientError::Proto(ProtoError::Invalid(v)) => Failure::usage(
-            v.to_string(),
-            format!("Fix the value of {} and run the command again.", v.field),
-        ),
+        ClientError::Proto(ProtoError::Invalid(v)) => {
+            let name = flag_of(v.field).unwrap_or(v.field);
+            Failure::usage(
+                format!("invalid {name}: {}", v.rule),
+                format!("Fix {name} and run the command again."),
+            )
+        }
         ClientError::Proto(ProtoError::Api {
             status, rejected, ..
         }) => Failure {
@@ -124,15 +152,22 @@ pub fn client_failure(e: &ClientError, request_id: Option<&str>) -> Failure {
             status: Some(*status),
             rejected: rejected.clone(),
         },
-        ClientError::Transport { .. } => {
+        ClientError::Transport { kind, .. } => {
             let mut todo = "Check the network and the base URL (--base-url or SENDCLOUD_BASE_URL; \
                             the default is SendCloud's own)."
                 .to_owned();
-            if let Some(id) = request_id {
-                todo.push_str(&format!(
+            match (request_id, kind) {
+                // No connection was made on the last attempt: say nothing about whether the
+                // request arrived, only how to send it again safely.
+                (Some(id), TransportFailure::Connect) => todo.push_str(&format!(
+                    " No connection could be made. To send it again, add --request-id {id}: \
+                     SendCloud processes a request id at most once."
+                )),
+                (Some(id), _) => todo.push_str(&format!(
                     " The request may have reached SendCloud: run it again with --request-id {id} \
                      and it is processed at most once."
-                ));
+                )),
+                (None, _) => {}
             }
             Failure::new(TRANSPORT, e.to_string(), todo)
         }
@@ -141,6 +176,11 @@ pub fn client_failure(e: &ClientError, request_id: Option<&str>) -> Failure {
             e.to_string(),
             "Check that the base URL is SendCloud's SMS API (it ends in /smsapi), \
              and that no proxy answers in its place.",
+        ),
+        ClientError::Config(m) if m.contains("plain http://") => Failure::usage(
+            e.to_string(),
+            "Use https://. For a sandbox on another host (e.g. in a container), allow plain \
+             http:// with --allow-plain-http or SENDCLOUD_ALLOW_PLAIN_HTTP=1.",
         ),
         ClientError::Config(_) => Failure::usage(
             e.to_string(),
@@ -154,9 +194,34 @@ pub fn client_failure(e: &ClientError, request_id: Option<&str>) -> Failure {
     }
 }
 
-/// The failure of an input the core refused.
+/// The failure of an input the core refused, naming the flag that sets it.
 pub fn invalid(e: sendcloud_proto::ValidationError) -> Failure {
     client_failure(&ClientError::Proto(e.into()), None)
+}
+
+/// The failure of an input the core refused, given with `flag`.
+pub fn invalid_flag(e: sendcloud_proto::ValidationError, flag: &str) -> Failure {
+    Failure::usage(
+        format!("invalid {flag}: {}", e.rule),
+        format!("Fix {flag} and run the command again."),
+    )
+}
+
+/// The flag of the sending commands that sets an API parameter, so that errors name what
+/// the user typed rather than the wire name.
+pub fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "phone" => "--to",
+        "templateId" => "--template",
+        "vars" => "--var",
+        "code" => "--code",
+        "tag" => "--tag",
+        "sendRequestId" => "--request-id",
+        "signId" => "--sign-id",
+        "signName" => "--sign-name",
+        "msgType" => "--mms / --international",
+        _ => return None,
+    })
 }
 
 /// Formats UNIX milliseconds as `YYYY-MM-DD HH:MM:SS.mmm UTC` (the date from the core's

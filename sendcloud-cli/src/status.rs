@@ -3,16 +3,15 @@
 use clap::{ArgGroup, Args};
 use sendcloud_proto::{
     Date, DeliveryState, Paging, Period, Phone, ReportMsgType, StatusQuery, TemplateId,
-    ValidationError,
 };
 use serde_json::{json, Value};
 
-use crate::output::{client_failure, invalid, Failure, OK};
+use crate::output::{client_failure, invalid, invalid_flag, Failure, OK};
 use crate::target::Target;
 use crate::Global;
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("period").args(["days", "from"])))]
+#[command(group(ArgGroup::new("period").args(["days", "since"])))]
 pub struct StatusArgs {
     /// Only messages to this number (repeat for more; at most 100 numbers and ids in all)
     #[arg(long = "phone", value_name = "PHONE")]
@@ -23,12 +22,12 @@ pub struct StatusArgs {
     /// The last N days, today included (1 to 30) [default: 1, today]
     #[arg(long, value_name = "N")]
     days: Option<u32>,
-    /// The first day, yyyy-MM-dd (with --to; at most 30 days)
-    #[arg(long, value_name = "DATE", requires = "to")]
-    from: Option<String>,
-    /// The last day, yyyy-MM-dd
-    #[arg(long, value_name = "DATE", requires = "from")]
-    to: Option<String>,
+    /// The first day, yyyy-MM-dd (with --until; at most 30 days)
+    #[arg(long, alias = "from", value_name = "DATE", requires = "until")]
+    since: Option<String>,
+    /// The last day, yyyy-MM-dd (with --since)
+    #[arg(long, alias = "to", value_name = "DATE", requires = "since")]
+    until: Option<String>,
     /// Only messages of this template
     #[arg(long, value_name = "ID")]
     template: Option<u64>,
@@ -43,16 +42,17 @@ pub struct StatusArgs {
     limit: u32,
 }
 
-fn parse_date(field: &'static str, s: &str) -> Result<Date, Failure> {
-    Date::parse(s).map_err(|e| invalid(ValidationError::new(field, e.rule)))
+fn parse_date(flag: &str, s: &str) -> Result<Date, Failure> {
+    Date::parse(s).map_err(|e| invalid_flag(e, flag))
 }
 
 fn status_query(a: &StatusArgs) -> Result<StatusQuery, Failure> {
-    let period = match (&a.from, &a.to, a.days) {
-        (Some(from), Some(to), _) => {
-            Period::between(parse_date("from", from)?, parse_date("to", to)?).map_err(invalid)?
+    let period = match (&a.since, &a.until, a.days) {
+        (Some(since), Some(until), _) => {
+            Period::between(parse_date("--since", since)?, parse_date("--until", until)?)
+                .map_err(|e| invalid_flag(e, "--since/--until"))?
         }
-        (_, _, Some(n)) => Period::last_days(n).map_err(invalid)?,
+        (_, _, Some(n)) => Period::last_days(n).map_err(|e| invalid_flag(e, "--days"))?,
         _ => Period::today(),
     };
     let phones = a
@@ -60,7 +60,7 @@ fn status_query(a: &StatusArgs) -> Result<StatusQuery, Failure> {
         .iter()
         .map(|p| Phone::parse(p))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(invalid)?;
+        .map_err(|e| invalid_flag(e, "--phone"))?;
     let mut q = StatusQuery::new(period)
         .map_err(invalid)?
         .with_phones(phones)
@@ -117,6 +117,14 @@ pub fn status(g: &Global, a: &StatusArgs) -> Result<u8, Failure> {
     }
     if page.records.is_empty() {
         println!("No messages match ({} in all).", page.total);
+        if target.is_sandbox() {
+            eprintln!(
+                "Note: the built-in sandbox starts empty on every run, so it knows nothing of \
+                 messages sent by an earlier `sendcloud` command. To keep messages between \
+                 commands, run `sendcloud sandbox` and point SENDCLOUD_BASE_URL (with the \
+                 credentials it prints) at it."
+            );
+        }
         return Ok(OK);
     }
     println!(

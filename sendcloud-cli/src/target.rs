@@ -4,9 +4,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use sendcloud_proto::server::{request_params, SIGNATURE_PARAM};
 use sendcloud_proto::SignatureAlgorithm;
 use sendcloud_sandbox::{OutboxMessage, Sandbox, SandboxConfig, DEFAULT_SMS_KEY, DEFAULT_SMS_USER};
-use sendcloud_ureq::{local_now, Client, Handler};
+use sendcloud_ureq::{local_now, Client, Handler, Observed, Traffic, Ureq};
 use serde_json::{json, Value};
 
 use crate::output::{self, client_failure, Failure};
@@ -67,12 +68,19 @@ impl Target {
     pub fn connect(g: &Global) -> Result<Target, Failure> {
         match credentials(g)? {
             Some((user, key)) => {
-                let mut b = Client::builder(user, key).algorithm(algorithm(g));
                 let base_url = given(&g.base_url)
                     .unwrap_or(sendcloud_proto::DEFAULT_BASE_URL)
                     .to_owned();
-                b = b.base_url(&base_url);
-                let client = b.build().map_err(|e| client_failure(&e, None))?;
+                let b = Client::builder(user, key)
+                    .algorithm(algorithm(g))
+                    .base_url(&base_url)
+                    .allow_plain_http(g.allow_plain_http);
+                let client = if g.verbose {
+                    b.transport(Observed(Ureq, show_traffic)).build()
+                } else {
+                    b.build()
+                }
+                .map_err(|e| client_failure(&e, None))?;
                 Ok(Target {
                     client,
                     base_url,
@@ -101,13 +109,16 @@ impl Target {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             sandbox.handle(&request, local_now())
         };
-        let client = Client::builder(DEFAULT_SMS_USER, DEFAULT_SMS_KEY)
+        let b = Client::builder(DEFAULT_SMS_USER, DEFAULT_SMS_KEY)
             .base_url("http://localhost/smsapi")
             .algorithm(algorithm(g))
-            .proxy(None)
-            .transport(Handler(answer))
-            .build()
-            .map_err(|e| client_failure(&e, None))?;
+            .proxy(None);
+        let client = if g.verbose {
+            b.transport(Observed(Handler(answer), show_traffic)).build()
+        } else {
+            b.transport(Handler(answer)).build()
+        }
+        .map_err(|e| client_failure(&e, None))?;
         output::set_sandbox();
         Ok(Target {
             client,
@@ -148,6 +159,32 @@ impl Target {
                 "No SENDCLOUD_SMS_USER/SENDCLOUD_SMS_KEY set: {did} the built-in sandbox, nothing left this machine."
             );
         }
+    }
+}
+
+/// `--verbose`: each request and each answer on stderr. A request holds its signature but
+/// never the key; the canonical string shows the key as `***`.
+fn show_traffic(t: Traffic<'_>) {
+    match t {
+        Traffic::Request(r) => {
+            eprintln!("> {} {}", r.method(), r.uri());
+            let params = request_params(r);
+            for (name, value) in params.iter() {
+                eprintln!(">   {name}={value}");
+            }
+            if params.get(SIGNATURE_PARAM).is_some() {
+                let signed = params.iter().filter(|(name, _)| *name != SIGNATURE_PARAM);
+                eprintln!(
+                    ">   (the signature is of: {})",
+                    sendcloud_proto::canonical_string_masked(signed)
+                );
+            }
+        }
+        Traffic::Response(r) => {
+            eprintln!("< HTTP {}", r.status());
+            eprintln!("< {}", String::from_utf8_lossy(r.body()));
+        }
+        Traffic::Failure(e) => eprintln!("< no answer: {e}"),
     }
 }
 

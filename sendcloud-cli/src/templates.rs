@@ -8,7 +8,7 @@ use sendcloud_proto::{
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
 
-use crate::output::{client_failure, invalid, Failure, OK};
+use crate::output::{client_failure, invalid, invalid_flag, Failure, OK};
 use crate::target::Target;
 use crate::Global;
 
@@ -71,23 +71,102 @@ struct TemplateFields {
     suffix: bool,
 }
 
+/// What `templates update` changes; what is left out stays as the template has it (the
+/// command reads the template first, since SendCloud needs name, sign and type every time).
 #[derive(Args, Debug)]
 struct UpdateFields {
-    /// The template's name (SendCloud needs it on every update)
+    /// A new name (unchanged when left out)
     #[arg(long)]
-    name: String,
-    /// A new text (the text stays as it is when left out)
+    name: Option<String>,
+    /// A new text (unchanged when left out)
     #[arg(long)]
     text: Option<String>,
-    /// The sign name
+    /// A new sign name (unchanged when left out)
     #[arg(long, value_name = "NAME")]
-    sign: String,
-    /// What the messages are: code, notice or marketing
-    #[arg(long = "type", value_name = "TYPE", default_value = "code")]
-    sms_type: String,
-    /// Put the sign name after the text instead of before it
-    #[arg(long)]
+    sign: Option<String>,
+    /// What the messages are: code, notice or marketing (unchanged when left out)
+    #[arg(long = "type", value_name = "TYPE")]
+    sms_type: Option<String>,
+    /// Put the sign name after the text
+    #[arg(long, conflicts_with = "prefix")]
     suffix: bool,
+    /// Put the sign name before the text
+    #[arg(long)]
+    prefix: bool,
+}
+
+/// The sign name of a stored text (`【sign】text` or `text【sign】`) and where it stands.
+fn sign_of(content: &str) -> Option<(&str, SignPosition)> {
+    let content = content.trim();
+    if let Some(rest) = content.strip_prefix('【') {
+        let end = rest.find('】')?;
+        return Some((&rest[..end], SignPosition::Prefix));
+    }
+    let head = content.strip_suffix('】')?;
+    let start = head.rfind('【')?;
+    Some((&head[start + '【'.len_utf8()..], SignPosition::Suffix))
+}
+
+/// The content type of a template as SendCloud words it (`验证码`, `行业通知`, `营销`), or
+/// as its code or English name.
+fn sms_type_of(t: &TemplateInfo) -> Option<SmsType> {
+    match t.sms_type.trim() {
+        "验证码" => Some(SmsType::Code),
+        "行业通知" | "通知" => Some(SmsType::Notice),
+        "营销" => Some(SmsType::Marketing),
+        other => SmsType::parse(other).ok(),
+    }
+}
+
+/// The update of template `id`, from what the user gave and, for the rest, from the
+/// template as it is (`current`).
+fn update_of(
+    id: TemplateId,
+    f: &UpdateFields,
+    current: &TemplateInfo,
+) -> Result<UpdateTemplate, Failure> {
+    let stored_sign = current
+        .raw
+        .get("signName")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
+    let from_text = sign_of(&current.content);
+    let name = f.name.as_deref().unwrap_or(&current.name);
+    let sign = match (f.sign.as_deref(), stored_sign, from_text) {
+        (Some(s), _, _) | (None, Some(s), _) | (None, None, Some((s, _))) => s,
+        (None, None, None) => {
+            return Err(Failure::usage(
+                format!("template {id} shows no sign name to keep"),
+                "Give the sign name with --sign.",
+            ))
+        }
+    };
+    let sms_type = match &f.sms_type {
+        Some(t) => SmsType::parse(t).map_err(|e| invalid_flag(e, "--type"))?,
+        None => sms_type_of(current).ok_or_else(|| {
+            Failure::usage(
+                format!(
+                    "template {id} has a type this command does not know ({:?})",
+                    current.sms_type
+                ),
+                "Give it with --type code, notice or marketing.",
+            )
+        })?,
+    };
+    let position = if f.suffix {
+        SignPosition::Suffix
+    } else if f.prefix {
+        SignPosition::Prefix
+    } else {
+        from_text.map_or(SignPosition::Prefix, |(_, p)| p)
+    };
+    let mut u = UpdateTemplate::new(id, name, sign, sms_type)
+        .map_err(invalid)?
+        .with_sign_position(position);
+    if let Some(t) = &f.text {
+        u = u.with_text(t).map_err(|e| invalid_flag(e, "--text"))?;
+    }
+    Ok(u)
 }
 
 fn position(suffix: bool) -> SignPosition {
@@ -125,11 +204,11 @@ fn id(n: u64) -> Result<TemplateId, Failure> {
 
 pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
     // Inputs are checked before anything is started.
-    enum Job {
+    enum Job<'a> {
         List(sendcloud_proto::ListTemplates),
         Get(TemplateId),
         Add(AddTemplate),
-        Update(UpdateTemplate),
+        Update(TemplateId, &'a UpdateFields),
         Delete(TemplateId),
         Submit(TemplateId),
     }
@@ -158,18 +237,10 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
             .with_sign_position(position(f.suffix)),
         ),
         TemplatesCommand::Update { id: n, fields: f } => {
-            let mut u = UpdateTemplate::new(
-                id(*n)?,
-                &f.name,
-                &f.sign,
-                SmsType::parse(&f.sms_type).map_err(invalid)?,
-            )
-            .map_err(invalid)?
-            .with_sign_position(position(f.suffix));
-            if let Some(t) = &f.text {
-                u = u.with_text(t).map_err(invalid)?;
+            if let Some(t) = &f.sms_type {
+                SmsType::parse(t).map_err(|e| invalid_flag(e, "--type"))?;
             }
-            Job::Update(u)
+            Job::Update(id(*n)?, f)
         }
         TemplatesCommand::Delete { id: n } => Job::Delete(id(*n)?),
         TemplatesCommand::Submit { id: n } => Job::Submit(id(*n)?),
@@ -209,9 +280,9 @@ pub fn templates(g: &Global, a: &TemplatesArgs) -> Result<u8, Failure> {
                 ],
             )
         }
-        Job::Update(u) => {
-            let i = u.id();
-            c.call(u).map_err(fail)?;
+        Job::Update(i, f) => {
+            let current = c.call(GetTemplate(i)).map_err(fail)?;
+            c.call(update_of(i, f, &current)?).map_err(fail)?;
             target.note("asked");
             (
                 json!({ "id": i.get() }),

@@ -229,7 +229,8 @@ fn bad_arguments_exit_2() {
             "--type",
             "spam",
         ],
-        &["templates", "update", "1", "--name", "x"],
+        &["templates", "update", "1", "--type", "spam"],
+        &["templates", "update", "1", "--suffix", "--prefix"],
         &["templates"],
     ] {
         let o = run(args);
