@@ -19,7 +19,8 @@ use crate::Global;
 #[command(after_help = "\
 The recipients file is CSV with a header row: a `phone` column, and one column per template
 variable (e.g. `phone,name,order`); rows with the same variables are sent together. Columns
-whose name starts with `#` are ignored. A file of bare numbers, one per line, works too.
+whose name starts with `#` are ignored. A file of bare numbers, one per line, works too. A row
+with more fields than the header is not sent (put a value that has a comma in double quotes).
 
 The report (--report) lists every row that was not sent, with its variables and the reason in
 the `#status` and `#reason` columns: give it back to --recipients to send only those.")]
@@ -59,6 +60,9 @@ struct NotSent {
     cells: Vec<String>,
     status: String,
     reason: String,
+    /// The fields of a row that had more than the header, as they were: the report puts
+    /// them after `#reason`, so that the row keeps its data and stays invalid until fixed.
+    extra: Vec<String>,
 }
 
 struct Input {
@@ -109,8 +113,9 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
         .fields
         .iter()
         .position(|h| h.trim().eq_ignore_ascii_case("phone"));
-    // Column index and variable name of each variable column.
-    let (phone_col, var_cols): (usize, Vec<(usize, String)>) =
+    // The phone column, the index and name of each variable column, and how many fields a
+    // row may have.
+    let (phone_col, var_cols, width): (usize, Vec<(usize, String)>, usize) =
         match header_phone {
             Some(p) => {
                 let header = records.next().map(|r| r.fields).unwrap_or_default();
@@ -120,16 +125,29 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
                     .filter(|(i, h)| *i != p && !h.trim().is_empty() && !h.trim().starts_with('#'))
                     .map(|(i, h)| (i, h.trim().to_owned()))
                     .collect();
-                (p, vars)
+                (p, vars, header.len())
             }
             None if first.fields.len() == 1 && Phone::parse(&first.fields[0]).is_ok() => {
-                (0, Vec::new())
+                (0, Vec::new(), 1)
             }
             None => return Err(Failure::usage(
                 format!("{source}: the first line has no `phone` column"),
                 "Start the CSV with a header such as `phone,code`, or give one number per line.",
             )),
         };
+    let too_wide = |n: usize| {
+        if header_phone.is_some() {
+            format!(
+                "{n} fields, but the header has {width}: put a value that has a comma in double \
+                 quotes"
+            )
+        } else {
+            format!(
+                "{n} fields, but this file has one number per line: put each number on its own \
+                 line, or start the file with a header such as `phone,code`"
+            )
+        }
+    };
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<Vars, usize> = HashMap::new();
     let mut invalid = Vec::new();
@@ -139,6 +157,16 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
         let cell = |i: usize| record.fields.get(i).map(|s| s.trim()).unwrap_or("");
         let phone_cell = cell(phone_col).to_owned();
         let cells: Vec<String> = var_cols.iter().map(|(i, _)| cell(*i).to_owned()).collect();
+        if record.fields.len() > width {
+            invalid.push(NotSent {
+                phone: phone_cell,
+                cells,
+                status: "invalid".into(),
+                reason: format!("line {}: {}", record.line, too_wide(record.fields.len())),
+                extra: record.fields[width..].to_vec(),
+            });
+            continue;
+        }
         let row = (|| {
             let phone = Phone::parse(&phone_cell)?;
             let mut vars = Vars::new();
@@ -166,6 +194,7 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
                 cells,
                 status: "invalid".into(),
                 reason: format!("line {}: {e}", record.line),
+                extra: Vec::new(),
             }),
         }
     }
@@ -270,6 +299,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                 cells: group.cells.clone(),
                 status: "refused".into(),
                 reason: r.message.clone(),
+                extra: Vec::new(),
             });
         }
         // A batch of one number refused as a whole was refused for that number (412, 496, ...).
@@ -285,6 +315,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                 cells: group.cells.clone(),
                 status: format!("refused {status}"),
                 reason: f.error.clone(),
+                extra: Vec::new(),
             });
             report.refused.push(sendcloud_proto::Rejected {
                 phone,
@@ -303,6 +334,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                         .status
                         .map_or_else(|| "failed".to_owned(), |s| s.code().to_string()),
                     reason: f.error.clone(),
+                    extra: Vec::new(),
                 });
             }
         }
@@ -424,24 +456,28 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
 }
 
 fn write_report(path: &PathBuf, var_columns: &[String], rows: &[NotSent]) -> Result<(), Failure> {
-    let mut text = String::new();
+    let mut lines = Vec::with_capacity(rows.len() + 1);
     let mut header = vec!["phone".to_owned()];
     header.extend(var_columns.iter().cloned());
     header.push("#status".into());
     header.push("#reason".into());
-    text.push_str(&csv::line(&header));
+    lines.push(header);
     for r in rows {
         let mut line = vec![r.phone.clone()];
         line.extend(r.cells.iter().cloned());
         line.push(r.status.clone());
         line.push(r.reason.clone());
-        text.push_str(&csv::line(&line));
+        line.extend(r.extra.iter().cloned());
+        lines.push(line);
     }
-    std::fs::write(path, text).map_err(|e| {
-        Failure::new(
-            INTERNAL,
-            format!("cannot write the report to {}: {e}", path.display()),
-            "Choose a path you can write to with --report.",
-        )
-    })
+    let mut text = Vec::new();
+    csv::write(&mut text, &lines)
+        .and_then(|()| std::fs::write(path, text))
+        .map_err(|e| {
+            Failure::new(
+                INTERNAL,
+                format!("cannot write the report to {}: {e}", path.display()),
+                "Choose a path you can write to with --report.",
+            )
+        })
 }
