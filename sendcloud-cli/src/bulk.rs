@@ -2,10 +2,12 @@
 //! what was not sent that is itself a recipient list.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use sendcloud_proto::{BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars};
 use serde_json::json;
 
@@ -206,41 +208,33 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
     })
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    total: u64,
-    on: bool,
+/// The progress bar on stderr: recipients done and, once the first batch is in, the rate
+/// and the time left. Hidden unless stderr is a terminal.
+fn progress_bar(total: u64) -> ProgressBar {
+    if total == 0 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("[{bar:30}] {pos}/{len} recipients{speed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("#> ")
+        .with_key("speed", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            // Before the first answer there is nothing to estimate from.
+            if s.pos() > 0 {
+                let _ = write!(w, ", {:.0}/s, {} left", s.per_sec(), HumanDuration(s.eta()));
+            }
+        });
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    // Batches take seconds each: keep the rate and the time left moving between them.
+    bar.enable_steady_tick(Duration::from_millis(500));
+    bar
 }
 
-impl Progress {
-    fn new(total: u64) -> Self {
-        Progress {
-            total,
-            on: total > 0 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn draw(&self, done: u64) {
-        if !self.on {
-            return;
-        }
-        const WIDTH: u64 = 30;
-        let filled = (done.min(self.total) * WIDTH / self.total) as usize;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{}{}] {done}/{} recipients",
-            "#".repeat(filled),
-            " ".repeat(WIDTH as usize - filled),
-            self.total
-        );
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.on {
-            eprintln!();
-        }
+/// Stops the bar, leaving its last state on its own line.
+fn end_progress(bar: &ProgressBar) {
+    if !bar.is_hidden() {
+        bar.abandon();
+        eprintln!();
     }
 }
 
@@ -264,7 +258,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
     let target = Target::connect(g)?;
     let before = target.outbox_len();
     let total: u64 = input.groups.iter().map(|gr| gr.phones.len() as u64).sum();
-    let progress = Progress::new(total);
+    let progress = progress_bar(total);
     let mut sum = BulkReport::default();
     let mut not_sent: Vec<NotSent> = Vec::new();
     let mut transport_failures = 0u64;
@@ -282,14 +276,14 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
             base.clone()
         };
         let done_before = sum.recipients + sum.duplicates_skipped;
-        progress.draw(done_before);
+        progress.set_position(done_before);
         let mut report = target
             .client
             .send_bulk(bt, &group_base, group.phones.iter().cloned(), |r| {
-                progress.draw(done_before + r.recipients + r.duplicates_skipped)
+                progress.set_position(done_before + r.recipients + r.duplicates_skipped)
             })
             .map_err(|e| {
-                progress.finish();
+                end_progress(&progress);
                 client_failure(&e, None)
             })?;
 
@@ -346,7 +340,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         sum.refused.extend(report.refused);
         sum.failed.extend(report.failed);
     }
-    progress.finish();
+    end_progress(&progress);
     target.note("sent to");
     let invalid_count = input.invalid.len() as u64;
     not_sent.extend(input.invalid);

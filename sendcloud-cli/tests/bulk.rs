@@ -162,3 +162,41 @@ fn quoted_fields_and_ignored_columns_still_work() {
         stderr(&o)
     );
 }
+
+// ---- progress -------------------------------------------------------------------------
+
+/// On a terminal (here `script`'s), the bar shows the recipients done, the rate and the
+/// time left. Needs util-linux `script`; skipped without it.
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_bar_on_a_terminal_shows_rate_and_time_left() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: no util-linux `script` to give the command a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("numbers.txt");
+    std::fs::write(&input, "13800000001\n13800000002\n13800000003\n").unwrap();
+    let line = format!("'{BIN}' bulk --template 1 --recipients '{}'", p(&input));
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for var in [
+        "SENDCLOUD_SMS_USER",
+        "SENDCLOUD_SMS_KEY",
+        "SENDCLOUD_BASE_URL",
+    ] {
+        script.env_remove(var);
+    }
+    let o = script.stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    // The terminal's output: the bar on stderr, then the summary.
+    let out = stdout(&o);
+    assert!(out.contains("] 3/3 recipients, "), "{out}");
+    assert!(out.contains("/s, "), "{out}");
+    assert!(out.contains(" left"), "{out}");
+    assert!(out.contains("accepted:           3"), "{out}");
+}
