@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use sendcloud_proto::{BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars};
+use sendcloud_proto::{
+    Batches, BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars, MAX_BATCH_BASE_CHARS,
+};
 use serde_json::json;
 use tempfile::NamedTempFile;
 
@@ -264,6 +266,40 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         .clone()
         .unwrap_or_else(|| new_request_id("bulk"));
 
+    let many = input.groups.len() > 1;
+    let group_bases: Vec<String> = (1..=input.groups.len())
+        .map(|n| {
+            if many {
+                format!("{base}-g{n}")
+            } else {
+                base.clone()
+            }
+        })
+        .collect();
+    // Every group's sendRequestIds are checked before the first is sent, so that a long
+    // --request-id cannot stop the run halfway (with `-gN` growing, the tenth group's base
+    // is longer than the first's).
+    let check = |b: &str| Batches::new(BulkTemplate::new(template), b, std::iter::empty());
+    check(&base).map_err(invalid_arg)?;
+    // The characters are those of the base, checked above: only the length can be wrong.
+    if let Some(longest) = group_bases.last().filter(|_| many) {
+        if check(longest).is_err() {
+            let suffix = longest.chars().count() - base.chars().count();
+            return Err(Failure::usage(
+                format!(
+                    "--request-id {base}: the recipients have {} groups of variables, whose \
+                     batches' ids go up to {longest}-N, and a base may have at most \
+                     {MAX_BATCH_BASE_CHARS} characters",
+                    group_bases.len()
+                ),
+                format!(
+                    "Give a --request-id of at most {} characters.",
+                    MAX_BATCH_BASE_CHARS.saturating_sub(suffix)
+                ),
+            ));
+        }
+    }
+
     let target = Target::connect(g)?;
     let before = target.outbox_len();
     let total: u64 = input.groups.iter().map(|gr| gr.phones.len() as u64).sum();
@@ -271,24 +307,19 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
     let mut sum = BulkReport::default();
     let mut not_sent: Vec<NotSent> = Vec::new();
     let mut transport_failures = 0u64;
-    let many = input.groups.len() > 1;
-    for (n, group) in input.groups.iter().enumerate() {
+    for (group, group_base) in input.groups.iter().zip(&group_bases) {
         let mut bt = BulkTemplate::new(template)
             .mms(a.mms)
             .with_vars(group.vars.clone());
         if let Some(t) = &tag {
             bt = bt.with_tag(t.clone());
         }
-        let group_base = if many {
-            format!("{base}-g{}", n + 1)
-        } else {
-            base.clone()
-        };
         let done_before = sum.recipients + sum.duplicates_skipped;
         progress.set_position(done_before);
+        // It fails only for a base id checked above, before anything was sent.
         let mut report = target
             .client
-            .send_bulk(bt, &group_base, group.phones.iter().cloned(), |r| {
+            .send_bulk(bt, group_base, group.phones.iter().cloned(), |r| {
                 progress.set_position(done_before + r.recipients + r.duplicates_skipped)
             })
             .map_err(|e| {

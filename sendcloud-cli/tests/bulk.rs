@@ -377,6 +377,40 @@ fn quoted_fields_and_ignored_columns_still_work() {
     );
 }
 
+// ---- sendRequestIds ---------------------------------------------------------------------
+
+#[test]
+fn request_id_too_long_for_a_later_group_is_refused_before_sending() {
+    let served = Served::start(&["--account", "me:k"]);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("recipients.csv");
+    let mut text = String::from("phone,code\n");
+    for i in 0..10 {
+        text.push_str(&format!("138000000{i:02},{i}\n"));
+    }
+    std::fs::write(&input, text).unwrap();
+    // 104 characters: BASE-g9 is 107, the longest a base may be; BASE-g10 is one more.
+    let base = "b".repeat(104);
+    let o = served_run(
+        &served,
+        &[
+            "bulk",
+            "--template",
+            "1",
+            "--recipients",
+            p(&input),
+            "--request-id",
+            &base,
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("--request-id {base}: ")), "{err}");
+    assert!(err.contains("10 groups of variables"), "{err}");
+    assert!(err.contains("at most 103 characters"), "{err}");
+    assert_eq!(outbox(&served), Vec::<Value>::new(), "nothing was sent");
+}
+
 // ---- progress -------------------------------------------------------------------------
 
 /// On a terminal (here `script`'s), the bar shows the recipients done, the rate and the
