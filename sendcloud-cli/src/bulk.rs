@@ -2,12 +2,17 @@
 //! what was not sent that is itself a recipient list.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
-use sendcloud_proto::{BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use sendcloud_proto::{
+    Batches, BulkReport, BulkTemplate, Phone, Tag, TemplateId, Vars, MAX_BATCH_BASE_CHARS,
+};
 use serde_json::json;
+use tempfile::NamedTempFile;
 
 use crate::commands::new_request_id;
 use crate::csv;
@@ -19,10 +24,13 @@ use crate::Global;
 #[command(after_help = "\
 The recipients file is CSV with a header row: a `phone` column, and one column per template
 variable (e.g. `phone,name,order`); rows with the same variables are sent together. Columns
-whose name starts with `#` are ignored. A file of bare numbers, one per line, works too.
+whose name starts with `#` are ignored. A file of bare numbers, one per line, works too. A row
+with more fields than the header is not sent (put a value that has a comma in double quotes).
 
 The report (--report) lists every row that was not sent, with its variables and the reason in
-the `#status` and `#reason` columns: give it back to --recipients to send only those.")]
+the `#status` and `#reason` columns: give it back to --recipients to send only those. It may be
+the recipients file itself. A report that cannot be written stops the command before anything
+is sent.")]
 pub struct BulkArgs {
     /// The template id
     #[arg(long, value_name = "ID")]
@@ -30,7 +38,8 @@ pub struct BulkArgs {
     /// The CSV file of recipients, or - for standard input
     #[arg(long, value_name = "FILE|-")]
     recipients: String,
-    /// Write the rows that were not sent (refused, failed, invalid) to this CSV file
+    /// Write the rows that were not sent (refused, failed, invalid) to this CSV file, replaced
+    /// once everything is sent
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// Send as MMS (the template must be an MMS template)
@@ -59,6 +68,9 @@ struct NotSent {
     cells: Vec<String>,
     status: String,
     reason: String,
+    /// The fields of a row that had more than the header, as they were: the report puts
+    /// them after `#reason`, so that the row keeps its data and stays invalid until fixed.
+    extra: Vec<String>,
 }
 
 struct Input {
@@ -109,8 +121,9 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
         .fields
         .iter()
         .position(|h| h.trim().eq_ignore_ascii_case("phone"));
-    // Column index and variable name of each variable column.
-    let (phone_col, var_cols): (usize, Vec<(usize, String)>) =
+    // The phone column, the index and name of each variable column, and how many fields a
+    // row may have.
+    let (phone_col, var_cols, width): (usize, Vec<(usize, String)>, usize) =
         match header_phone {
             Some(p) => {
                 let header = records.next().map(|r| r.fields).unwrap_or_default();
@@ -120,16 +133,29 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
                     .filter(|(i, h)| *i != p && !h.trim().is_empty() && !h.trim().starts_with('#'))
                     .map(|(i, h)| (i, h.trim().to_owned()))
                     .collect();
-                (p, vars)
+                (p, vars, header.len())
             }
             None if first.fields.len() == 1 && Phone::parse(&first.fields[0]).is_ok() => {
-                (0, Vec::new())
+                (0, Vec::new(), 1)
             }
             None => return Err(Failure::usage(
                 format!("{source}: the first line has no `phone` column"),
                 "Start the CSV with a header such as `phone,code`, or give one number per line.",
             )),
         };
+    let too_wide = |n: usize| {
+        if header_phone.is_some() {
+            format!(
+                "{n} fields, but the header has {width}: put a value that has a comma in double \
+                 quotes"
+            )
+        } else {
+            format!(
+                "{n} fields, but this file has one number per line: put each number on its own \
+                 line, or start the file with a header such as `phone,code`"
+            )
+        }
+    };
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<Vars, usize> = HashMap::new();
     let mut invalid = Vec::new();
@@ -139,6 +165,16 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
         let cell = |i: usize| record.fields.get(i).map(|s| s.trim()).unwrap_or("");
         let phone_cell = cell(phone_col).to_owned();
         let cells: Vec<String> = var_cols.iter().map(|(i, _)| cell(*i).to_owned()).collect();
+        if record.fields.len() > width {
+            invalid.push(NotSent {
+                phone: phone_cell,
+                cells,
+                status: "invalid".into(),
+                reason: format!("line {}: {}", record.line, too_wide(record.fields.len())),
+                extra: record.fields[width..].to_vec(),
+            });
+            continue;
+        }
         let row = (|| {
             let phone = Phone::parse(&phone_cell)?;
             let mut vars = Vars::new();
@@ -166,6 +202,7 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
                 cells,
                 status: "invalid".into(),
                 reason: format!("line {}: {e}", record.line),
+                extra: Vec::new(),
             }),
         }
     }
@@ -177,41 +214,33 @@ fn parse_input(text: &str, source: &str) -> Result<Input, Failure> {
     })
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    total: u64,
-    on: bool,
+/// The progress bar on stderr: recipients done and, once the first batch is in, the rate
+/// and the time left. Hidden unless stderr is a terminal.
+fn progress_bar(total: u64) -> ProgressBar {
+    if total == 0 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("[{bar:30}] {pos}/{len} recipients{speed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("#> ")
+        .with_key("speed", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            // Before the first answer there is nothing to estimate from.
+            if s.pos() > 0 {
+                let _ = write!(w, ", {:.0}/s, {} left", s.per_sec(), HumanDuration(s.eta()));
+            }
+        });
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    // Batches take seconds each: keep the rate and the time left moving between them.
+    bar.enable_steady_tick(Duration::from_millis(500));
+    bar
 }
 
-impl Progress {
-    fn new(total: u64) -> Self {
-        Progress {
-            total,
-            on: total > 0 && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn draw(&self, done: u64) {
-        if !self.on {
-            return;
-        }
-        const WIDTH: u64 = 30;
-        let filled = (done.min(self.total) * WIDTH / self.total) as usize;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{}{}] {done}/{} recipients",
-            "#".repeat(filled),
-            " ".repeat(WIDTH as usize - filled),
-            self.total
-        );
-        let _ = err.flush();
-    }
-
-    fn finish(&self) {
-        if self.on {
-            eprintln!();
-        }
+/// Stops the bar, leaving its last state on its own line.
+fn end_progress(bar: &ProgressBar) {
+    if !bar.is_hidden() {
+        bar.abandon();
+        eprintln!();
     }
 }
 
@@ -225,6 +254,11 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         .map(Tag::parse)
         .transpose()
         .map_err(invalid_arg)?;
+    // The report's file is made (as a temporary file next to it) before the recipients are
+    // read, and so before anything is sent: a report that cannot be written stops the run
+    // here. The report's path itself is only replaced at the end, so it may be the
+    // recipients file.
+    let report = a.report.as_deref().map(PendingReport::create).transpose()?;
     let text = read_input(&a.recipients)?;
     let input = parse_input(&text, &a.recipients)?;
     let base = a
@@ -232,35 +266,64 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         .clone()
         .unwrap_or_else(|| new_request_id("bulk"));
 
+    let many = input.groups.len() > 1;
+    let group_bases: Vec<String> = (1..=input.groups.len())
+        .map(|n| {
+            if many {
+                format!("{base}-g{n}")
+            } else {
+                base.clone()
+            }
+        })
+        .collect();
+    // Every group's sendRequestIds are checked before the first is sent, so that a long
+    // --request-id cannot stop the run halfway (with `-gN` growing, the tenth group's base
+    // is longer than the first's).
+    let check = |b: &str| Batches::new(BulkTemplate::new(template), b, std::iter::empty());
+    check(&base).map_err(invalid_arg)?;
+    // The characters are those of the base, checked above: only the length can be wrong.
+    if let Some(longest) = group_bases.last().filter(|_| many) {
+        if check(longest).is_err() {
+            let suffix = longest.chars().count() - base.chars().count();
+            return Err(Failure::usage(
+                format!(
+                    "--request-id {base}: the recipients have {} groups of variables, whose \
+                     batches' ids go up to {longest}-N, and a base may have at most \
+                     {MAX_BATCH_BASE_CHARS} characters",
+                    group_bases.len()
+                ),
+                format!(
+                    "Give a --request-id of at most {} characters.",
+                    MAX_BATCH_BASE_CHARS.saturating_sub(suffix)
+                ),
+            ));
+        }
+    }
+
     let target = Target::connect(g)?;
     let before = target.outbox_len();
     let total: u64 = input.groups.iter().map(|gr| gr.phones.len() as u64).sum();
-    let progress = Progress::new(total);
+    let progress = progress_bar(total);
     let mut sum = BulkReport::default();
     let mut not_sent: Vec<NotSent> = Vec::new();
     let mut transport_failures = 0u64;
-    let many = input.groups.len() > 1;
-    for (n, group) in input.groups.iter().enumerate() {
+    for (group, group_base) in input.groups.iter().zip(&group_bases) {
         let mut bt = BulkTemplate::new(template)
             .mms(a.mms)
             .with_vars(group.vars.clone());
         if let Some(t) = &tag {
             bt = bt.with_tag(t.clone());
         }
-        let group_base = if many {
-            format!("{base}-g{}", n + 1)
-        } else {
-            base.clone()
-        };
         let done_before = sum.recipients + sum.duplicates_skipped;
-        progress.draw(done_before);
+        progress.set_position(done_before);
+        // It fails only for a base id checked above, before anything was sent.
         let mut report = target
             .client
-            .send_bulk(bt, &group_base, group.phones.iter().cloned(), |r| {
-                progress.draw(done_before + r.recipients + r.duplicates_skipped)
+            .send_bulk(bt, group_base, group.phones.iter().cloned(), |r| {
+                progress.set_position(done_before + r.recipients + r.duplicates_skipped)
             })
             .map_err(|e| {
-                progress.finish();
+                end_progress(&progress);
                 client_failure(&e, None)
             })?;
 
@@ -270,6 +333,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                 cells: group.cells.clone(),
                 status: "refused".into(),
                 reason: r.message.clone(),
+                extra: Vec::new(),
             });
         }
         // A batch of one number refused as a whole was refused for that number (412, 496, ...).
@@ -285,6 +349,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                 cells: group.cells.clone(),
                 status: format!("refused {status}"),
                 reason: f.error.clone(),
+                extra: Vec::new(),
             });
             report.refused.push(sendcloud_proto::Rejected {
                 phone,
@@ -303,6 +368,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
                         .status
                         .map_or_else(|| "failed".to_owned(), |s| s.code().to_string()),
                     reason: f.error.clone(),
+                    extra: Vec::new(),
                 });
             }
         }
@@ -314,16 +380,16 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
         sum.refused.extend(report.refused);
         sum.failed.extend(report.failed);
     }
-    progress.finish();
+    end_progress(&progress);
     target.note("sent to");
     let invalid_count = input.invalid.len() as u64;
     not_sent.extend(input.invalid);
 
-    if let Some(path) = &a.report {
-        write_report(path, &input.var_columns, &not_sent)?;
-    }
-
-    let exit = if not_sent.is_empty() {
+    // Everything is sent: from here on, a failure still shows the whole summary.
+    let report_error = report.and_then(|r| r.finish(&input.var_columns, &not_sent).err());
+    let exit = if report_error.is_some() {
+        INTERNAL
+    } else if not_sent.is_empty() {
         OK
     } else if sum.accepted > 0 {
         PARTIAL
@@ -334,6 +400,14 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
     } else {
         USAGE
     };
+    let report_advice = report_error.as_ref().map(|_| {
+        format!(
+            "Every row not sent is listed in this output. To resend those that failed, run this \
+             same command (same --recipients file) again with --request-id {base}, and give \
+             --report a path you can write to: within an hour, batches already accepted are \
+             recognised and not sent twice."
+        )
+    });
     let messages = target.messages_since(before);
     let failed_count: u64 = sum.failed.iter().map(|f| f.phones.len() as u64).sum();
     if g.json {
@@ -353,7 +427,7 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
             .iter()
             .map(|r| json!({"phone": r.phone, "status": r.status, "reason": r.reason}))
             .collect();
-        let v = json!({
+        let mut v = json!({
             "ok": exit == OK,
             "exit_code": exit,
             "template": a.template,
@@ -369,10 +443,23 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
             "failed_batches": failed,
             "send_request_id_base": base,
             "report": a.report.as_ref().map(|p| p.display().to_string()),
+            "report_written": a.report.as_ref().map(|_| report_error.is_none()),
             "sandbox": target.is_sandbox(),
             "messages": messages.len(),
         });
+        if let Some(e) = &report_error {
+            v["error"] = json!({
+                "message": e,
+                "advice": report_advice,
+                "status": null,
+                "meaning": null,
+            });
+        }
         println!("{v}");
+        if let (Some(e), Some(advice)) = (&report_error, &report_advice) {
+            eprintln!("error: {e}");
+            eprintln!("what to do: {advice}");
+        }
         return Ok(exit);
     }
     println!(
@@ -395,53 +482,268 @@ pub fn run(g: &Global, a: &BulkArgs) -> Result<u8, Failure> {
             sum.already_accepted_batches
         );
     }
-    for r in not_sent.iter().take(10) {
+    // Without a report, these lines are all the user has of the rows not sent.
+    let shown = if report_error.is_some() {
+        not_sent.len()
+    } else {
+        10
+    };
+    for r in not_sent.iter().take(shown) {
         println!("  not sent {} ({}): {}", r.phone, r.status, r.reason);
     }
-    if not_sent.len() > 10 {
-        println!("  ... and {} more", not_sent.len() - 10);
+    if not_sent.len() > shown {
+        println!("  ... and {} more", not_sent.len() - shown);
     }
-    if !not_sent.is_empty() {
-        match &a.report {
-            Some(p) => println!(
-                "The {} rows not sent are in {}: fix what needs fixing, then run again with --recipients {}.",
-                not_sent.len(),
-                p.display(),
-                p.display()
-            ),
-            None => println!("Give --report FILE to get the rows not sent as a CSV to run again."),
+    println!("  sendRequestId base: {base}");
+    match (&a.report, &report_error) {
+        (Some(p), Some(_)) => println!(
+            "The report could not be written to {} (see the error below).",
+            p.display()
+        ),
+        (Some(p), None) if !not_sent.is_empty() => println!(
+            "The {} rows not sent are in {}: fix what needs fixing, then run again with --recipients {}.",
+            not_sent.len(),
+            p.display(),
+            p.display()
+        ),
+        (Some(p), None) => println!("Every row was sent: the report {} lists none.", p.display()),
+        (None, _) if !not_sent.is_empty() => {
+            println!("Give --report FILE to get the rows not sent as a CSV to run again.")
         }
-        if !sum.failed.is_empty() {
-            println!(
-                "Failed batches may be resent safely within an hour: run this same command (same \
-                 --recipients file) again with --request-id {base}; batches already accepted \
-                 are recognised and not sent twice."
-            );
-        }
+        (None, _) => {}
+    }
+    if !sum.failed.is_empty() {
+        println!(
+            "Failed batches may be resent safely within an hour: run this same command (same \
+             --recipients file) again with --request-id {base}; batches already accepted \
+             are recognised and not sent twice."
+        );
     }
     print_messages(&messages, 5);
+    if let (Some(e), Some(advice)) = (&report_error, &report_advice) {
+        eprintln!("error: {e}");
+        eprintln!("what to do: {advice}");
+    }
     Ok(exit)
 }
 
-fn write_report(path: &PathBuf, var_columns: &[String], rows: &[NotSent]) -> Result<(), Failure> {
-    let mut text = String::new();
-    let mut header = vec!["phone".to_owned()];
-    header.extend(var_columns.iter().cloned());
-    header.push("#status".into());
-    header.push("#reason".into());
-    text.push_str(&csv::line(&header));
-    for r in rows {
-        let mut line = vec![r.phone.clone()];
-        line.extend(r.cells.iter().cloned());
-        line.push(r.status.clone());
-        line.push(r.reason.clone());
-        text.push_str(&csv::line(&line));
+/// The report, made ready before anything is sent: a temporary file in the report's
+/// folder, written at the end and then renamed onto the report's path.
+struct PendingReport {
+    /// The path as the user gave it.
+    shown: PathBuf,
+    /// Where the report goes: that path, or the file a symbolic link there points to.
+    dest: PathBuf,
+    file: NamedTempFile,
+}
+
+impl PendingReport {
+    /// Makes the temporary file; a report that could not be written is a usage error.
+    fn create(path: &Path) -> Result<PendingReport, Failure> {
+        let cannot = |why: String| {
+            Failure::usage(
+                format!("cannot write the report to {}: {why}", path.display()),
+                "Give --report the path of a file you can write to, in a folder that exists. \
+                 Nothing was sent.",
+            )
+        };
+        let dest = if path.is_symlink() {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+        } else {
+            path.to_owned()
+        };
+        if dest.is_dir() {
+            return Err(cannot("it is a folder".into()));
+        }
+        let Some(name) = dest.file_name() else {
+            return Err(cannot("it does not name a file".into()));
+        };
+        if let Ok(meta) = std::fs::metadata(&dest) {
+            if meta.permissions().readonly() {
+                return Err(cannot("the file is read-only".into()));
+            }
+        }
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        match std::fs::metadata(dir) {
+            Err(e) => return Err(cannot(format!("the folder {}: {e}", dir.display()))),
+            Ok(m) if !m.is_dir() => {
+                return Err(cannot(format!("{} is not a folder", dir.display())))
+            }
+            Ok(_) => {}
+        }
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                // The error's kind: its text would name the temporary file, not the report.
+                let kind = std::io::Error::from(e.kind());
+                cannot(format!(
+                    "cannot create a file in the folder {}: {kind}",
+                    dir.display()
+                ))
+            })?;
+        Ok(PendingReport {
+            shown: path.to_owned(),
+            dest,
+            file,
+        })
     }
-    std::fs::write(path, text).map_err(|e| {
-        Failure::new(
-            INTERNAL,
-            format!("cannot write the report to {}: {e}", path.display()),
-            "Choose a path you can write to with --report.",
-        )
-    })
+
+    /// Writes the rows and puts the file in place; on failure, says why (the temporary
+    /// file is removed).
+    fn finish(self, var_columns: &[String], rows: &[NotSent]) -> Result<(), String> {
+        let PendingReport {
+            shown,
+            dest,
+            mut file,
+        } = self;
+        let mut lines = Vec::with_capacity(rows.len() + 1);
+        let mut header = vec!["phone".to_owned()];
+        header.extend(var_columns.iter().cloned());
+        header.push("#status".into());
+        header.push("#reason".into());
+        lines.push(header);
+        for r in rows {
+            let mut line = vec![r.phone.clone()];
+            line.extend(r.cells.iter().cloned());
+            line.push(r.status.clone());
+            line.push(r.reason.clone());
+            line.extend(r.extra.iter().cloned());
+            lines.push(line);
+        }
+        let cannot =
+            |e: std::io::Error| format!("cannot write the report to {}: {e}", shown.display());
+        csv::write(&mut file, &lines).map_err(cannot)?;
+        file.as_file().sync_all().map_err(cannot)?;
+        // A report that replaces a file keeps that file's permissions.
+        if let Ok(meta) = std::fs::metadata(&dest) {
+            let _ = std::fs::set_permissions(file.path(), meta.permissions());
+        }
+        file.persist(&dest).map_err(|e| cannot(e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(phone: &str, code: &str) -> NotSent {
+        NotSent {
+            phone: phone.into(),
+            cells: vec![code.into()],
+            status: "refused".into(),
+            reason: "412, \"bad\" number".into(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn report_replaces_its_path_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.csv");
+        std::fs::write(&path, "phone\n13800000001\n").unwrap();
+        let report = PendingReport::create(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "phone\n13800000001\n"
+        );
+        let mut wide = refused("13800000002", "12");
+        wide.extra = vec!["34".into()];
+        report
+            .finish(&["code".into()], &[refused("1380000000", "1,1"), wide])
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "phone,code,#status,#reason\n\
+             1380000000,\"1,1\",refused,\"412, \"\"bad\"\" number\"\n\
+             13800000002,12,refused,\"412, \"\"bad\"\" number\",34\n"
+        );
+        assert_eq!(names(dir.path()), ["list.csv"]);
+    }
+
+    #[test]
+    fn report_that_cannot_be_put_in_place_says_why_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        let report = PendingReport::create(&path).unwrap();
+        assert_eq!(names(dir.path()).len(), 1, "the temporary file");
+        // Something takes the report's place while the messages are sent.
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("keep"), "").unwrap();
+        let e = report
+            .finish(&[], &[refused("1380000000", "1")])
+            .unwrap_err();
+        assert!(
+            e.starts_with(&format!("cannot write the report to {}: ", path.display())),
+            "{e}"
+        );
+        assert_eq!(names(dir.path()), ["report.csv"]);
+        assert_eq!(names(&path), ["keep"]);
+    }
+
+    #[test]
+    fn report_that_cannot_be_written_is_refused_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "keep").unwrap();
+        let read_only = dir.path().join("read-only.csv");
+        std::fs::write(&read_only, "keep").unwrap();
+        let mut perms = std::fs::metadata(&read_only).unwrap().permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&read_only, perms).unwrap();
+        for (path, why) in [
+            (dir.path().to_path_buf(), "it is a folder"),
+            (file.join("report.csv"), "is not a folder"),
+            (dir.path().join("none").join("report.csv"), "the folder "),
+            (read_only.clone(), "the file is read-only"),
+        ] {
+            let Err(f) = PendingReport::create(&path) else {
+                panic!("{path:?} was accepted");
+            };
+            assert_eq!(f.exit, USAGE);
+            assert!(
+                f.what
+                    .starts_with(&format!("cannot write the report to {}: ", path.display())),
+                "{}",
+                f.what
+            );
+            assert!(f.what.contains(why), "{}", f.what);
+        }
+        assert_eq!(names(dir.path()), ["file", "read-only.csv"]);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn report_keeps_the_permissions_of_the_file_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.csv");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        PendingReport::create(&path)
+            .unwrap()
+            .finish(&[], &[])
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "phone,#status,#reason\n"
+        );
+    }
 }

@@ -1,7 +1,10 @@
-//! A small CSV reader and writer (RFC 4180: commas, double quotes, quotes doubled inside
-//! quoted fields, CRLF or LF line ends), enough for recipient lists and reports.
+//! Recipient lists and reports as CSV, read and written with the `csv` crate (RFC 4180:
+//! commas, double quotes, quotes doubled inside quoted fields, CRLF or LF line ends).
 
 use std::fmt;
+use std::io::Write;
+
+use ::csv::{ReaderBuilder, StringRecord, Terminator, WriterBuilder};
 
 /// A CSV text that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,107 +35,77 @@ impl Record {
     }
 }
 
-/// Reads every record of `text` (a leading byte-order mark is ignored).
+/// Counts line breaks (`\r\n`, `\n` or a lone `\r`) in `bytes`.
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count()
+}
+
+/// Reads every record of `text` (a leading byte-order mark is ignored, empty lines are
+/// skipped). Records may have different numbers of fields.
+///
+/// The `csv` crate reads a stray double quote leniently; a record with an odd number of
+/// double quotes is refused here, since it has a quoted field that is never closed (which
+/// would swallow the rest of the file) or a quote inside an unquoted field.
 pub fn parse(text: &str) -> Result<Vec<Record>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bytes = text.as_bytes();
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
     let mut records = Vec::new();
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut chars = text.chars().peekable();
-    let mut in_quotes = false;
-    // Whether the current field was quoted (text after its closing quote is an error).
-    let mut was_quoted = false;
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        any = true;
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
+    let mut record = StringRecord::new();
+    // The line at byte `counted`.
+    let (mut line, mut counted) = (1, 0);
+    loop {
+        let start = reader.position().byte() as usize;
+        let more = reader.read_record(&mut record).map_err(|_| CsvError {
+            line,
+            what: "the text cannot be read as CSV",
+        })?;
+        if !more {
+            break;
         }
-        match c {
-            '"' if field.is_empty() && !was_quoted => {
-                in_quotes = true;
-                was_quoted = true;
-            }
-            '"' => {
-                return Err(CsvError {
-                    line,
-                    what: "a double quote inside an unquoted field (quote the whole field and double the quote)",
-                })
-            }
-            ',' => {
-                fields.push(std::mem::take(&mut field));
-                was_quoted = false;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
-                fields.push(std::mem::take(&mut field));
-                was_quoted = false;
-                records.push(Record {
-                    line: record_line,
-                    fields: std::mem::take(&mut fields),
-                });
-                line += 1;
-                record_line = line;
-                any = false;
-            }
-            _ if was_quoted => {
-                return Err(CsvError {
-                    line,
-                    what: "text after the closing quote of a field",
-                })
-            }
-            _ => field.push(c),
+        let end = (reader.position().byte() as usize).min(bytes.len());
+        let raw = bytes.get(start..end).unwrap_or_default();
+        // Empty lines before the record are skipped by the reader.
+        let skipped = raw
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let first = (start + skipped).min(bytes.len());
+        line += line_breaks(bytes.get(counted..first).unwrap_or_default());
+        counted = first;
+        if raw.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+            return Err(CsvError {
+                line,
+                what: "a double quote that is never closed, or one inside a field that does not \
+                       start with one",
+            });
         }
-    }
-    if in_quotes {
-        return Err(CsvError {
-            line: record_line,
-            what: "a quoted field is never closed",
-        });
-    }
-    if any {
-        fields.push(field);
         records.push(Record {
-            line: record_line,
-            fields,
+            line,
+            fields: record.iter().map(str::to_owned).collect(),
         });
     }
     Ok(records)
 }
 
-/// One field as CSV: quoted when it has to be.
-pub fn field(s: &str) -> String {
-    let needs = s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ');
-    if needs {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+/// Writes `rows` as CSV to `out`, each line ending in `\n`, quoting fields only where they
+/// need it. Rows may have different numbers of fields.
+pub fn write<W: Write, R: AsRef<[String]>>(out: W, rows: &[R]) -> std::io::Result<()> {
+    let mut writer = WriterBuilder::new()
+        .flexible(true)
+        .terminator(Terminator::Any(b'\n'))
+        .from_writer(out);
+    for row in rows {
+        writer.write_record(row.as_ref())?;
     }
-}
-
-/// One record as a CSV line, with its line end.
-pub fn line<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut out = fields
-        .iter()
-        .map(|f| field(f.as_ref()))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push('\n');
-    out
+    writer.flush()
 }
 
 #[cfg(test)]
@@ -141,6 +114,10 @@ mod tests {
 
     fn fields(text: &str) -> Vec<Vec<String>> {
         parse(text).unwrap().into_iter().map(|r| r.fields).collect()
+    }
+
+    fn lines(text: &str) -> Vec<usize> {
+        parse(text).unwrap().into_iter().map(|r| r.line).collect()
     }
 
     #[test]
@@ -154,20 +131,34 @@ mod tests {
             ]
         );
         assert_eq!(fields("a\n\"x\ny\",z\n")[1], vec!["x\ny", "z"]);
-        assert_eq!(parse("a\n\"x\ny\",z\nq").unwrap()[2].line, 4);
+        assert_eq!(fields("\u{feff}phone\n1\n")[0], vec!["phone"]);
+        assert_eq!(fields("a\nb,c,d\n")[1].len(), 3);
+    }
+
+    #[test]
+    fn counts_lines_across_quoted_breaks_and_empty_lines() {
+        assert_eq!(lines("a\n\"x\ny\",z\nq"), vec![1, 2, 4]);
+        assert_eq!(lines("a\n\n\r\nb\rc\r\n\nd"), vec![1, 4, 5, 7]);
+        assert_eq!(lines(""), Vec::<usize>::new());
     }
 
     #[test]
     fn refuses_broken_quotes() {
         assert_eq!(parse("a\n\"open").unwrap_err().line, 2);
-        assert!(parse("a\"b").is_err());
-        assert!(parse("\"a\"b").is_err());
+        assert_eq!(parse("a\n\"open\n1\n2\n").unwrap_err().line, 2);
+        assert_eq!(parse("a\nb\na\"b").unwrap_err().line, 3);
     }
 
     #[test]
     fn writes_what_it_reads() {
-        let row = ["13800000000", "a,b", "say \"hi\"", " x", "line\nbreak"];
-        let text = line(&row);
-        assert_eq!(fields(&text), vec![row.to_vec()]);
+        let row: Vec<String> = ["13800000000", "a,b", "say \"hi\"", " x", "line\nbreak", ""]
+            .map(String::from)
+            .to_vec();
+        let short = vec!["1".to_owned()];
+        let mut out = Vec::new();
+        write(&mut out, &[row.clone(), short.clone()]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("\n1\n"));
+        assert_eq!(fields(&text), vec![row, short]);
     }
 }
