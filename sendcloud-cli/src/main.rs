@@ -27,6 +27,7 @@ mod commands;
 mod csv;
 mod hook;
 mod output;
+mod report;
 mod serve;
 mod status;
 mod target;
