@@ -58,9 +58,12 @@
 //!    missing 481, not 4 to 6 digits 482. `sendCode`: `msgType` not 0 or 2: 482; neither
 //!    `signId` nor `signName`: 482; a sign that is not registered: 601 (`signId` wins when
 //!    both are given).
-//! 6. Each number: digits only; domestic numbers have 11 digits and start with 1;
-//!    international ones start with `00` (then 6 to 18 digits, no third 0) and need
-//!    `msgType` 2, which needs them; a `+` is refused. A number breaking this: 412.
+//! 6. Each number, by the core's rule
+//!    ([`Phone::from_wire`](sendcloud_proto::Phone::from_wire), which the client applies
+//!    before sending): digits only; domestic numbers have 11 digits and start with 1;
+//!    international ones start with `00` (then 6 to 18 digits, no third 0); a `+` is
+//!    refused. International numbers need `msgType` 2, which needs them. A number
+//!    breaking this: 412.
 //!    A number that had `per_minute_limit` accepted messages in the last 60 s: 496;
 //!    `per_day_limit` in the last 24 h: 498.
 //! 7. Balance: when the accepted numbers cost more than the balance left (one per
