@@ -282,6 +282,22 @@ fn vars() {
         "vars",
         "link",
     );
+    // A host name and a path is a link; a `www.` inside a word is not.
+    for link in [
+        "t.cn/A6",
+        "bit.ly/x",
+        "example.com/a",
+        "Https://x",
+        "see www.x.cn",
+    ] {
+        refused(Vars::new().insert("u", link).map(|_| ()), "vars", "link");
+    }
+    for text in ["awww.b", "v1.2", "a.m.", "3.5/5", "km/h", "example.com"] {
+        assert!(Vars::new().insert("u", text).is_ok(), "{text}");
+    }
+    // A server reading vars applies the same rule.
+    refused(Vars::from_json(r#"{"u":"t.cn/A6"}"#), "vars", "link");
+    assert!(Vars::from_json(r#"{"u":"awww.b"}"#).is_ok());
 }
 
 #[test]

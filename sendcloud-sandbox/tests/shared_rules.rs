@@ -1,10 +1,10 @@
-//! The rules the client core and the sandbox share (issue #15): phone numbers. For each
-//! value, the sandbox accepts it exactly when the core does; values the core refuses are
-//! sent raw, signed here.
+//! The rules the client core and the sandbox share (issue #15): phone numbers and links in
+//! variable values. For each value, the sandbox accepts it exactly when the core does;
+//! values the core refuses are sent raw, signed here.
 
 use sendcloud_proto::*;
 use sendcloud_sandbox::{Sandbox, SandboxConfig};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const NOW: Timestamp = Timestamp(1_700_000_000_000);
 const USER: &str = "sandbox-user";
@@ -187,5 +187,48 @@ fn voice_and_code_numbers_follow_the_same_rule() {
             &[("phone", number), ("code", "1234"), ("signId", "1")],
         );
         assert_eq!(got, code, "sendCode {number}");
+    }
+}
+
+/// Variable values: (value, has a link).
+const VALUES: &[(&str, bool)] = &[
+    ("see http://x.io", true),
+    ("HTTPS://X.IO", true),
+    ("www.example.com", true),
+    ("见www.x.cn", true),
+    ("t.cn/A6", true),
+    ("bit.ly/x", true),
+    ("example.com/a", true),
+    ("x.example.com:8080/a", true),
+    ("awww.b", false),
+    ("v1.2", false),
+    ("a.m.", false),
+    ("3.5/5", false),
+    ("km/h", false),
+    ("example.com", false),
+    ("1234", false),
+];
+
+#[test]
+fn the_sandbox_refuses_the_var_values_the_core_refuses() {
+    let mut sb = Sandbox::new(SandboxConfig::default());
+    for (i, &(value, link)) in VALUES.iter().enumerate() {
+        let core = Vars::new().insert("code", value).map(|_| ());
+        assert_eq!(core.is_err(), link, "core: {value:?}");
+        let vars = json!({ "code": value }).to_string();
+        let phone = format!("1380000{i:04}");
+        let (code, message, _) = raw(
+            &mut sb,
+            "send",
+            &[("templateId", "1"), ("phone", &phone), ("vars", &vars)],
+        );
+        assert_eq!(
+            code,
+            if link { 441 } else { 200 },
+            "sandbox: {value:?}: {message}"
+        );
+        if let Err(e) = core {
+            assert!(message.contains(e.rule.as_ref()), "{message}");
+        }
     }
 }
