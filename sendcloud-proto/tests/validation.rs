@@ -364,6 +364,46 @@ fn tags() {
     refused(Tag::parse("[1,2]"), "tag", "JSON object");
     refused(Tag::parse("\"s\""), "tag", "JSON object");
     refused(Tag::parse("{oops"), "tag", "JSON object");
+    for (not_object, kind) in [
+        ("42", "a number"),
+        ("null", "null"),
+        ("true", "a boolean"),
+        ("\"s\"", "a string"),
+        ("[1]", "an array"),
+    ] {
+        refused(
+            Tag::parse(not_object),
+            "tag",
+            &format!("must be a JSON object of at most 128 characters, e.g. {{\"order\":\"42\"}}; it is {kind}"),
+        );
+        refused(Tag::from_wire(not_object), "tag", kind);
+    }
+    refused(
+        Tag::parse(&over),
+        "tag",
+        "it has 129 characters as compact JSON",
+    );
+}
+
+#[test]
+fn tags_as_sent() {
+    // A server counts the characters it receives; a tag the core built always passes.
+    let padded = format!(r#"{{ "k" : "{}" }}"#, "x".repeat(118));
+    let built = Tag::parse(&padded).unwrap();
+    assert_eq!(Tag::from_wire(built.as_str()).unwrap(), built);
+    refused(
+        Tag::from_wire(&padded),
+        "tag",
+        "it has 130 characters as sent",
+    );
+    assert_eq!(
+        Tag::from_wire(r#"{ "a": 1 }"#).unwrap().as_str(),
+        r#"{ "a": 1 }"#
+    );
+    let cjk = format!(r#"{{"k":"{}"}}"#, "码".repeat(120));
+    assert!(Tag::from_wire(&cjk).is_ok()); // 128 characters, 368 bytes
+    refused(Tag::from_wire(""), "tag", "not JSON");
+    refused(Tag::from_wire("order=42"), "tag", "not JSON");
 }
 
 #[test]

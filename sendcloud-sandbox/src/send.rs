@@ -10,10 +10,10 @@ use crate::reply::*;
 use crate::{hook_queue, Sandbox};
 use sendcloud_proto::server::{CodeParams, SendParams};
 use sendcloud_proto::Form;
-use sendcloud_proto::Phone;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::Timestamp;
 use sendcloud_proto::MAX_RECIPIENTS;
+use sendcloud_proto::{Phone, Tag};
 use sendcloud_proto::{Vars, MAX_VAR_CHARS};
 
 /// Longest text a message may have before processing fails with 460.
@@ -34,6 +34,17 @@ pub(crate) fn check_phone(phone: &str, msg_type: u8) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Checks the `tag` of a send, when one is given, by the core's rule for a tag as sent
+/// ([`Tag::from_wire`]: a JSON object of at most 128 characters): 482 otherwise.
+pub(crate) fn check_tag(tag: Option<&str>) -> Result<(), Reply> {
+    match tag.filter(|t| !t.trim().is_empty()) {
+        Some(t) => Tag::from_wire(t)
+            .map(|_| ())
+            .map_err(|e| bad(format!("tag {}", e.rule))),
+        None => Ok(()),
+    }
 }
 
 /// Parses `vars` as the server does.
@@ -164,6 +175,7 @@ impl Sandbox {
         now: u64,
     ) -> Result<Reply, Reply> {
         self.check_duplicate(p.send_request_id, account, now)?;
+        check_tag(p.tag)?;
         let phone_param = given(p.phone)
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
         let template_param = given(p.template_id)
@@ -337,6 +349,7 @@ impl Sandbox {
     pub(crate) fn send_voice(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p.send_request_id, account, now)?;
+            check_tag(p.tag)?;
             let phone = Self::single_phone(p.phone, 0)?;
             let code = Self::code_param(p.code)?;
             this.check_rate(phone, now)?;
@@ -369,6 +382,7 @@ impl Sandbox {
     pub(crate) fn send_code(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p.send_request_id, account, now)?;
+            check_tag(p.tag)?;
             let msg_type = match given(p.msg_type).unwrap_or("0") {
                 "0" => 0u8,
                 "2" => 2,
