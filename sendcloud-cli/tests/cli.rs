@@ -76,25 +76,10 @@ fn send_refusals_exit_1_with_advice() {
 }
 
 #[test]
-fn send_partial_success_exits_3() {
-    let o = run(&[
-        "send",
-        "--template",
-        "1",
-        "--to",
-        "13800000001,1380000000",
-        "--var",
-        "code=1234",
-        "--json",
-    ]);
-    assert_eq!(code(&o), 3, "{}", stderr(&o));
-    let v = json(&o);
-    assert_eq!(v["status"], 311);
-    assert_eq!(v["partial"], true);
-    assert_eq!(v["success_count"], 1);
-    assert_eq!(v["rejected"][0]["phone"], "1380000000");
-    assert_eq!(v["messages"].as_array().unwrap().len(), 1);
-
+fn send_with_an_invalid_number_exits_2_before_sending() {
+    // The client applies the sandbox's (and SendCloud's) rule for numbers: a 10-digit
+    // number is refused before anything is sent, naming the number. (A partial success,
+    // 311, is in `served_sandbox`.)
     let o = run(&[
         "send",
         "--template",
@@ -104,8 +89,13 @@ fn send_partial_success_exits_3() {
         "--var",
         "code=1234",
     ]);
-    assert_eq!(code(&o), 3);
-    assert!(stdout(&o).contains("refused 1380000000"));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(r#"recipient 2: "1380000000" has 10 digits"#),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stdout(&o).contains("Your code is"));
 }
 
 #[test]
@@ -221,9 +211,10 @@ fn voice() {
     assert_eq!(v["success_count"], 1);
     assert!(v["messages"][0]["text"].as_str().unwrap().contains("1234"));
 
+    // An invalid number is refused before sending, naming it.
     let o = run(&["voice", "--to", "1380000000", "--code", "1234", "--json"]);
-    assert_eq!(code(&o), 1);
-    assert_eq!(json(&o)["error"]["status"], 412);
+    assert_eq!(code(&o), 2);
+    assert!(stdout(&o).contains("1380000000") || stderr(&o).contains("1380000000"));
 
     let o = run(&["voice", "--to", "13800000000", "--code", "12"]);
     assert_eq!(code(&o), 2);
@@ -305,8 +296,9 @@ fn bulk_partial_success_and_report_round_trip() {
     let v = json(&o);
     assert_eq!(v["rows"], 5);
     assert_eq!(v["accepted"], 3);
-    assert_eq!(v["refused"], 1);
-    assert_eq!(v["invalid"], 1);
+    // A 10-digit number is invalid for the client as for SendCloud: not sent.
+    assert_eq!(v["refused"], 0);
+    assert_eq!(v["invalid"], 2);
     assert_eq!(v["messages"], 3);
     // Two groups of variables: two batches.
     assert_eq!(v["batches"], 2);
@@ -314,7 +306,7 @@ fn bulk_partial_success_and_report_round_trip() {
     let text = std::fs::read_to_string(&report).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("phone,code,#status,#reason"));
-    assert!(text.contains("1380000000,1111,refused,"));
+    assert!(text.contains("1380000000,1111,invalid,"));
     assert!(text.contains("not-a-phone,1234,invalid,"));
 
     // The report is a valid recipients file: running it again sends nothing new.
@@ -326,12 +318,12 @@ fn bulk_partial_success_and_report_round_trip() {
         report.to_str().unwrap(),
         "--json",
     ]);
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
     let v = json(&o);
     assert_eq!(v["rows"], 2);
     assert_eq!(v["accepted"], 0);
-    assert_eq!(v["refused"], 1);
-    assert_eq!(v["invalid"], 1);
+    assert_eq!(v["refused"], 0);
+    assert_eq!(v["invalid"], 2);
 }
 
 #[test]
@@ -503,7 +495,18 @@ fn doctor() {
 /// `sendcloud sandbox` as a child process; killed when dropped.
 #[test]
 fn served_sandbox() {
-    let served = Served::start(&["--account", "me:my-key", "--template", "7:Hello %name%"]);
+    // One message a day per number, so that the sandbox refuses a number (498) that the
+    // client accepts: a partial success.
+    let config = temp_path("one-a-day.toml");
+    std::fs::write(&config, "per_day_limit = 1\n").unwrap();
+    let served = Served::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--account",
+        "me:my-key",
+        "--template",
+        "7:Hello %name%",
+    ]);
     assert_eq!(served.info["accounts"][0]["sms_user"], "me");
     assert!(served.info["outbox_url"]
         .as_str()
@@ -557,13 +560,32 @@ fn served_sandbox() {
             "--template",
             "7",
             "--to",
-            "13800000001,1380000000",
+            "13800000001,13800000000",
             "--var",
             "name=Lucy",
             "--json",
         ],
     );
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["status"], 311);
+    assert_eq!(v["partial"], true);
+    assert_eq!(v["success_count"], 1);
+    assert_eq!(v["rejected"][0]["phone"], "13800000000");
+    let o = served.send(
+        "my-key",
+        &[
+            "send",
+            "--template",
+            "7",
+            "--to",
+            "13800000003,13800000000",
+            "--var",
+            "name=Lucy",
+        ],
+    );
     assert_eq!(code(&o), 3);
+    assert!(stdout(&o).contains("refused 13800000000"), "{}", stdout(&o));
 
     // A wrong key: 422, with advice, and the key is never printed.
     let o = served.send(

@@ -70,7 +70,8 @@ pub use sign::{canonical_string_masked, sign, verify, SignatureAlgorithm};
 
 // Inputs that cannot be wrong once built, and the protocol's limits on them.
 pub use phone::{
-    mask_phone, Phone, Recipients, MAX_PHONE_DIGITS, MAX_RECIPIENTS, MIN_PHONE_DIGITS,
+    mask_phone, Phone, Recipients, DOMESTIC_PHONE_DIGITS, MAX_INTERNATIONAL_DIGITS,
+    MAX_PHONE_DIGITS, MAX_RECIPIENTS, MIN_INTERNATIONAL_DIGITS, MIN_PHONE_DIGITS,
 };
 pub use values::{
     LabelId, MsgType, SendRequestId, SignId, Tag, TemplateId, Timestamp, VerificationCode,

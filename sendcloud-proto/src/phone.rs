@@ -9,14 +9,40 @@ use crate::error::ValidationError;
 
 /// At most this many recipients in one send.
 pub const MAX_RECIPIENTS: usize = 2000;
-/// Fewest digits in a phone number (including a `00` country prefix).
-pub const MIN_PHONE_DIGITS: usize = 5;
-/// Most digits in a phone number (including a `00` country prefix).
-pub const MAX_PHONE_DIGITS: usize = 20;
+/// Digits in a domestic (mainland China) mobile number, which starts with 1.
+pub const DOMESTIC_PHONE_DIGITS: usize = 11;
+/// Fewest digits after the `00` (or `+`) of an international number: the country code
+/// and the number.
+pub const MIN_INTERNATIONAL_DIGITS: usize = 6;
+/// Most digits after the `00` (or `+`) of an international number.
+pub const MAX_INTERNATIONAL_DIGITS: usize = 18;
+/// Fewest digits a valid number has as sent: `00` and [`MIN_INTERNATIONAL_DIGITS`].
+pub const MIN_PHONE_DIGITS: usize = 2 + MIN_INTERNATIONAL_DIGITS;
+/// Most digits a valid number has as sent: `00` and [`MAX_INTERNATIONAL_DIGITS`].
+pub const MAX_PHONE_DIGITS: usize = 2 + MAX_INTERNATIONAL_DIGITS;
+
+/// The rule for a number that does not start with `00`, as a refusal states it.
+const DOMESTIC_RULE: &str =
+    "a domestic mobile number has 11 digits and starts with 1 (an international one starts with 00 or +)";
+/// The rule for a number that starts with `00` (or `+`), as a refusal states it.
+const INTERNATIONAL_RULE: &str = "an international number is 00 or + followed by 6 to 18 digits (country code and number), the first not 0";
+
+/// Most characters of a refused value an error quotes.
+const SHOWN_CHARS: usize = 32;
 
 /// A phone number in the form SendCloud takes: digits only, with international numbers
 /// written with a `00` prefix (a leading `+` is turned into `00`). Spaces and `-` between
 /// digits are dropped.
+///
+/// The rule, which [`Phone::parse`] applies to what a user writes and
+/// [`Phone::from_wire`] to what a server receives:
+/// - a domestic mobile number has [`DOMESTIC_PHONE_DIGITS`] (11) digits and starts with
+///   `1`;
+/// - an international number starts with `00` (or `+`), then
+///   [`MIN_INTERNATIONAL_DIGITS`] to [`MAX_INTERNATIONAL_DIGITS`] (6 to 18) digits of
+///   country code and number, the first not `0`.
+///
+/// A refusal quotes the value (its first 32 characters) and states the rule.
 ///
 /// ```
 /// use sendcloud_proto::Phone;
@@ -25,12 +51,16 @@ pub const MAX_PHONE_DIGITS: usize = 20;
 /// assert!(!Phone::parse("13800000000").unwrap().is_international());
 /// let err = Phone::parse("138abc").unwrap_err();
 /// assert_eq!(err.field, "phone");
+/// let err = Phone::parse("12345").unwrap_err();
+/// assert!(err.rule.starts_with(r#""12345" has 5 digits; a domestic mobile number has 11"#));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Phone(String);
 
 impl Phone {
-    /// Parses and normalizes a phone number.
+    /// Parses and normalizes a phone number as a user writes it: surrounding whitespace
+    /// is dropped, a leading `+` becomes `00`, single spaces or `-` between digits are
+    /// dropped; then the digits must follow the rule of [`Phone`].
     pub fn parse(input: &str) -> Result<Phone, ValidationError> {
         let s = input.trim();
         if s.is_empty() {
@@ -56,7 +86,8 @@ impl Phone {
                     return Err(ValidationError::new(
                         "phone",
                         format!(
-                            "must be digits, optionally with a leading + and spaces or - between digits; found {:?}",
+                            "{} must be digits, optionally with a leading + and spaces or - between digits; found {:?}",
+                            shown(s),
                             c
                         ),
                     ))
@@ -66,25 +97,45 @@ impl Phone {
         if last_sep {
             return Err(ValidationError::new(
                 "phone",
-                "must end with a digit and have at least one",
+                format!("{} must end with a digit and have at least one", shown(s)),
             ));
         }
-        if plus && out.starts_with("000") {
-            return Err(ValidationError::new(
-                "phone",
-                "a +country prefix must not be followed by 0",
-            ));
+        check_digits(s, &out)?;
+        Ok(Phone(out))
+    }
+
+    /// Checks a number as a server receives it in the `phone` parameter (one number of
+    /// the list): only ASCII digits, international numbers with `00` (a `+` is refused:
+    /// [`Phone::parse`] turns it into `00` before sending), and the rule of [`Phone`].
+    /// Nothing is trimmed or dropped. Every number [`Phone::as_str`] gives passes.
+    ///
+    /// ```
+    /// use sendcloud_proto::Phone;
+    /// assert!(Phone::from_wire("008613800000000").unwrap().is_international());
+    /// assert!(Phone::from_wire("+8613800000000").unwrap_err().rule.contains("00, not +"));
+    /// assert!(Phone::from_wire("12345").is_err());
+    /// ```
+    pub fn from_wire(number: &str) -> Result<Phone, ValidationError> {
+        if number.is_empty() {
+            return Err(ValidationError::new("phone", "must not be empty"));
         }
-        if out.len() < MIN_PHONE_DIGITS || out.len() > MAX_PHONE_DIGITS {
+        if number.starts_with('+') {
             return Err(ValidationError::new(
                 "phone",
                 format!(
-                    "must have {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits, has {}",
-                    out.len()
+                    "{} starts with +; as sent, a country prefix is written 00, not +",
+                    shown(number)
                 ),
             ));
         }
-        Ok(Phone(out))
+        if let Some(c) = number.chars().find(|c| !c.is_ascii_digit()) {
+            return Err(ValidationError::new(
+                "phone",
+                format!("{} must be digits only as sent; found {c:?}", shown(number)),
+            ));
+        }
+        check_digits(number, number)?;
+        Ok(Phone(number.to_owned()))
     }
 
     /// The number as it is sent.
@@ -126,6 +177,65 @@ pub fn mask_phone(s: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i < 3 || i + 2 >= n { c } else { '*' })
         .collect()
+}
+
+/// Checks the digits of a number (ASCII digits only, at least one) against the rule of
+/// [`Phone`]; `written` is the number as given, which a refusal quotes.
+fn check_digits(written: &str, digits: &str) -> Result<(), ValidationError> {
+    let problem = if let Some(rest) = digits.strip_prefix("00") {
+        let n = rest.len();
+        if rest.starts_with('0') {
+            Some(format!(
+                "{} has a 0 right after the country prefix; {INTERNATIONAL_RULE}",
+                shown(written)
+            ))
+        } else if !(MIN_INTERNATIONAL_DIGITS..=MAX_INTERNATIONAL_DIGITS).contains(&n) {
+            Some(format!(
+                "{} has {n} digit{} after the country prefix; {INTERNATIONAL_RULE}",
+                shown(written),
+                plural(n)
+            ))
+        } else {
+            None
+        }
+    } else {
+        let n = digits.len();
+        if n != DOMESTIC_PHONE_DIGITS {
+            Some(format!(
+                "{} has {n} digit{}; {DOMESTIC_RULE}",
+                shown(written),
+                plural(n)
+            ))
+        } else if !digits.starts_with('1') {
+            Some(format!(
+                "{} starts with {}; {DOMESTIC_RULE}",
+                shown(written),
+                &digits[..1]
+            ))
+        } else {
+            None
+        }
+    };
+    match problem {
+        Some(rule) => Err(ValidationError::new("phone", rule)),
+        None => Ok(()),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A refused value as an error quotes it: its first [`SHOWN_CHARS`] characters, quoted.
+fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+        None => format!("{value:?}"),
+    }
 }
 
 impl fmt::Debug for Phone {
@@ -233,13 +343,53 @@ impl Recipients {
         }
     }
 
-    /// Parses a comma-separated list.
+    /// Parses a comma-separated list: every number with [`Phone::parse`], then the list
+    /// with [`Recipients::new`]. One invalid number refuses the whole list, and the
+    /// refusal names it: `recipient 2: "12345" has 5 digits; ...`. To send to the valid
+    /// numbers of a list and report the others, use [`Recipients::parse_each`].
+    ///
+    /// ```
+    /// use sendcloud_proto::Recipients;
+    /// let err = Recipients::parse("13800000000, 12345").unwrap_err();
+    /// assert!(err.rule.starts_with(r#"recipient 2: "12345" has 5 digits"#));
+    /// ```
     pub fn parse(list: &str) -> Result<Recipients, ValidationError> {
-        let phones = list
-            .split(',')
-            .map(Phone::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut phones = Vec::with_capacity(list.len() / 12 + 1);
+        for (i, (_, parsed)) in Recipients::parse_each(list).enumerate() {
+            match parsed {
+                Ok(p) => phones.push(p),
+                Err(e) => {
+                    return Err(ValidationError::new(
+                        "phone",
+                        format!("recipient {}: {}", i + 1, e.rule),
+                    ))
+                }
+            }
+        }
         Recipients::new(phones)
+    }
+
+    /// Parses each number of a comma-separated list on its own, in order: the number as
+    /// written (trimmed) and what [`Phone::parse`] makes of it. Nothing here checks the
+    /// list as a whole (size, repeats, mixing domestic and international): give the
+    /// valid numbers to [`Recipients::new`] (or [`crate::Batches`]) for that.
+    ///
+    /// ```
+    /// use sendcloud_proto::{Phone, Recipients};
+    /// let (good, bad): (Vec<_>, Vec<_>) =
+    ///     Recipients::parse_each("13800000000, 12345,13800000001").partition(|(_, p)| p.is_ok());
+    /// let good: Vec<Phone> = good.into_iter().filter_map(|(_, p)| p.ok()).collect();
+    /// assert_eq!(Recipients::new(good).unwrap().joined(), "13800000000,13800000001");
+    /// assert_eq!(bad.len(), 1);
+    /// assert_eq!(bad[0].0, "12345");
+    /// ```
+    pub fn parse_each(
+        list: &str,
+    ) -> impl Iterator<Item = (&str, Result<Phone, ValidationError>)> + '_ {
+        list.split(',').map(|written| {
+            let written = written.trim();
+            (written, Phone::parse(written))
+        })
     }
 
     /// The phone numbers.

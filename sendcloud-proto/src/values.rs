@@ -185,45 +185,99 @@ impl fmt::Display for SendRequestId {
     }
 }
 
-/// A `tag`: a JSON object whose compact text is at most 128 characters.
+/// A `tag`: a JSON object of at most 128 characters, which SendCloud passes back in the
+/// SMSHook events of the messages (as `customArgs`).
+///
+/// The API text asks for "JSON, at most 128 characters" and its example is an object;
+/// the client and the sandbox both take only an object. [`Tag::parse`] counts the
+/// characters of the compact text it sends; [`Tag::from_wire`], for a server, counts
+/// them as received.
 ///
 /// ```
 /// use sendcloud_proto::Tag;
 /// let t = Tag::parse(r#"{ "order": "42" }"#).unwrap();
 /// assert_eq!(t.as_str(), r#"{"order":"42"}"#);
 /// assert_eq!(Tag::parse("[1]").unwrap_err().field, "tag");
+/// assert!(Tag::parse("42").unwrap_err().rule.contains("a JSON object"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tag(String);
 
 impl Tag {
-    /// Parses JSON text; it must be an object.
+    /// Parses JSON text; it must be an object, at most 128 characters once compacted
+    /// (the text that is sent).
     pub fn parse(json: &str) -> Result<Self, ValidationError> {
-        let v: serde_json::Value = serde_json::from_str(json)
-            .map_err(|e| ValidationError::new("tag", format!("must be a JSON object: {e}")))?;
+        let v = Tag::read(json)?;
         Tag::from_value(v)
     }
 
-    /// Takes a JSON value; it must be an object.
+    /// Takes a JSON value; it must be an object, at most 128 characters as compact JSON.
     pub fn from_value(v: serde_json::Value) -> Result<Self, ValidationError> {
         if !v.is_object() {
-            return Err(ValidationError::new("tag", "must be a JSON object"));
+            return Err(not_an_object(&v));
         }
         let text = v.to_string();
-        let n = text.chars().count();
-        if n > MAX_TAG_CHARS {
-            return Err(ValidationError::new(
-                "tag",
-                format!("must be at most {MAX_TAG_CHARS} characters as compact JSON, has {n}"),
-            ));
-        }
+        check_tag_len(&text, "as compact JSON")?;
         Ok(Tag(text))
+    }
+
+    /// Checks a `tag` as a server receives it: a JSON object whose text, exactly as
+    /// received, is at most 128 characters. Kept as received. Every tag
+    /// [`Tag::as_str`] gives passes.
+    ///
+    /// ```
+    /// use sendcloud_proto::Tag;
+    /// assert!(Tag::from_wire(r#"{"order":"42"}"#).is_ok());
+    /// assert!(Tag::from_wire(r#""order 42""#).is_err());
+    /// ```
+    pub fn from_wire(text: &str) -> Result<Self, ValidationError> {
+        let v = Tag::read(text)?;
+        if !v.is_object() {
+            return Err(not_an_object(&v));
+        }
+        check_tag_len(text, "as sent")?;
+        Ok(Tag(text.to_owned()))
+    }
+
+    fn read(json: &str) -> Result<serde_json::Value, ValidationError> {
+        serde_json::from_str(json).map_err(|e| {
+            ValidationError::new(
+                "tag",
+                format!("must be a JSON object of at most {MAX_TAG_CHARS} characters, e.g. {{\"order\":\"42\"}}; it is not JSON: {e}"),
+            )
+        })
     }
 
     /// The JSON text that is sent.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+fn not_an_object(v: &serde_json::Value) -> ValidationError {
+    let kind = match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    };
+    ValidationError::new(
+        "tag",
+        format!("must be a JSON object of at most {MAX_TAG_CHARS} characters, e.g. {{\"order\":\"42\"}}; it is {kind}"),
+    )
+}
+
+fn check_tag_len(text: &str, how: &str) -> Result<(), ValidationError> {
+    let n = text.chars().count();
+    if n > MAX_TAG_CHARS {
+        return Err(ValidationError::new(
+            "tag",
+            format!("must be a JSON object of at most {MAX_TAG_CHARS} characters; it has {n} characters {how}"),
+        ));
+    }
+    Ok(())
 }
 
 /// A point in time as UNIX milliseconds, the unit SendCloud's `timestamp` uses.

@@ -15,6 +15,21 @@ pub const MAX_VAR_CHARS: usize = 32;
 /// Sent as a JSON object with `%name%` keys; an empty set is left out of the request
 /// (never sent as `[]`, which SendCloud refuses with 441).
 ///
+/// SendCloud allows no HTTP links in values. A value carries a link, and is refused,
+/// when it has
+/// - a scheme: `://` anywhere (`http://`, `HTTPS://`, `ftp://`);
+/// - a word starting with `www.`, in any case (a word starts where the value does or
+///   after a character that cannot be in a host name): `www.x.cn`, `见www.x.cn`, but not
+///   `awww.b`;
+/// - a host name followed by a path: labels of ASCII letters, digits and `-` joined by
+///   dots, the last at least 2 letters and nothing else, then `/` (or `:port/`):
+///   `t.cn/A6`, `bit.ly/x`, `x.example.com:8080/a`, `见t.cn/A6`.
+///
+/// Ordinary text with dots passes: `v1.2`, `a.m.`, `3.5/5` (its last label is not
+/// letters), `km/h`, `e.g./i.e.`, and a bare host name with no path (`example.com`). Text
+/// that reads like a host and a path is refused even when it is not meant as one
+/// (`Mr.Li/Ms.Wang`). The sandbox applies the same rule (441).
+///
 /// ```
 /// use sendcloud_proto::Vars;
 /// let mut v = Vars::new();
@@ -22,6 +37,9 @@ pub const MAX_VAR_CHARS: usize = 32;
 /// v.insert("%name%", "Lucy").unwrap();
 /// assert_eq!(v.to_json(), r#"{"%code%":"1234","%name%":"Lucy"}"#);
 /// assert_eq!(v.insert("url", "see http://x.io").unwrap_err().field, "vars");
+/// assert!(v.insert("url", "t.cn/A6").is_err());
+/// assert!(v.insert("ok", "awww.b").is_ok());
+/// assert!(v.insert("ok", "v1.2").is_ok());
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Vars {
@@ -256,17 +274,70 @@ fn check_value(name: &str, value: &str) -> Result<(), ValidationError> {
     if contains_link(value) {
         return Err(ValidationError::new(
             "vars",
-            format!("the value of %{name}% must not contain a link"),
+            format!(
+                "the value of %{name}% must not contain a link (a scheme such as http://, \
+                 a word starting with www., or a host name and a path such as t.cn/x): {value:?}"
+            ),
         ));
     }
     Ok(())
 }
 
-/// Whether text looks like it carries a link (`scheme://` or `www.`), which SendCloud
-/// refuses in variables.
-pub fn contains_link(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    lower.contains("://") || lower.contains("www.")
+/// Whether text carries a link, by the rule stated on [`Vars`]. The client
+/// ([`Vars::insert`]) and the sandbox (through [`Vars::from_json`] and `insert`) refuse
+/// the same values with it.
+pub(crate) fn contains_link(value: &str) -> bool {
+    if value.contains("://") {
+        return true;
+    }
+    let bytes = value.as_bytes();
+    // Byte positions are enough: every character that matters here is ASCII, and a
+    // non-ASCII character's bytes are never ASCII.
+    for (i, _) in value.match_indices('.') {
+        // `www.` starting a word.
+        if i >= 3 && bytes[i - 3..i].eq_ignore_ascii_case(b"www") {
+            let start = i - 3;
+            if start == 0 || !is_host_byte(bytes[start - 1]) {
+                return true;
+            }
+        }
+    }
+    for (slash, _) in value.match_indices('/') {
+        if host_ends_at(&bytes[..slash]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether a byte can be part of a host name (`.` included).
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'.'
+}
+
+/// Whether `before` (the text before a `/`) ends with a host name, optionally followed
+/// by `:port`.
+fn host_ends_at(before: &[u8]) -> bool {
+    let mut end = before.len();
+    // An optional `:port` between the host and the path.
+    let digits = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits > 0 && end > digits && before[end - digits - 1] == b':' {
+        end -= digits + 1;
+    }
+    let host = &before[..end];
+    let len = host.iter().rev().take_while(|b| is_host_byte(**b)).count();
+    // The host is the labels at the end of the run, back to an empty one (`x..t.cn` ends
+    // with the host `t.cn`): its last label at least 2 letters, and one before it.
+    let mut labels = host[host.len() - len..].rsplit(|b| *b == b'.');
+    let top_level = labels.next().unwrap_or_default();
+    let second = labels.next().unwrap_or_default();
+    top_level.len() >= 2
+        && top_level.iter().all(u8::is_ascii_alphabetic)
+        && second.iter().any(u8::is_ascii_alphanumeric)
 }
 
 #[cfg(test)]
@@ -288,7 +359,116 @@ mod tests {
         }
     }
 
+    #[test]
+    fn links_are_refused() {
+        let links = [
+            "http://x.io",
+            "see https://x.cn/a",
+            "HTTP://X.IO",
+            "HtTpS://x",
+            "ftp://files",
+            "://",
+            "www.example.com",
+            "WWW.x.cn",
+            "Www.",
+            "see www.x.cn",
+            "见www.x.cn",
+            "(www.x.cn)",
+            "t.cn/A6",
+            "见t.cn/A6",
+            "go: t.cn/A6 now",
+            "bit.ly/x",
+            "BIT.LY/X",
+            "example.com/a",
+            "example.com/",
+            "x.example.com:8080/a",
+            "my-site.co.uk/p",
+            "a1.b2.io/x",
+            "x..t.cn/A6",
+            "...t.cn/A6",
+            "user@example.com/x",
+            "awww.bit.ly/x",
+            "v1.2 t.cn/x",
+            "Mr.Li/Ms.Wang",
+        ];
+        for v in links {
+            assert!(contains_link(v), "{v:?} should count as a link");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_with_dots_and_slashes_passes() {
+        let text = [
+            "",
+            "Lucy",
+            "awww.b",
+            "awww.bit.ly",
+            "x.www.y",
+            "www",
+            "wwwx.cn",
+            "v1.2",
+            "v1.2.3",
+            "a.m.",
+            "a.m./p.m.",
+            "e.g./i.e.",
+            "3.5/5",
+            "1.5kg/m",
+            "km/h",
+            "and/or",
+            "A.B/C",
+            "no.12/3",
+            "example.com",
+            "t.cn",
+            "bit.ly",
+            "see t.cn!",
+            "x.c/a",
+            "x.c1/a",
+            ".cn/a",
+            "cn/a",
+            "http:/x",
+            "ratio 16:9/x",
+            "100%/day",
+            "价格.元/件",
+            "你好",
+        ];
+        for v in text {
+            assert!(!contains_link(v), "{v:?} should not count as a link");
+        }
+    }
+
+    #[test]
+    fn a_link_refusal_names_the_variable_and_the_value() {
+        let e = Vars::new().insert("u", "t.cn/A6").map(|_| ()).unwrap_err();
+        assert_eq!(e.field, "vars");
+        assert!(e.rule.contains("%u%"), "{e}");
+        assert!(e.rule.contains("\"t.cn/A6\""), "{e}");
+        assert!(e.rule.contains("www."), "{e}");
+    }
+
     proptest! {
+        #[test]
+        fn link_detection_takes_any_text(s in "\\PC{0,40}|[a-zA-Z0-9./:@ -]{0,40}") {
+            let _ = contains_link(&s);
+        }
+
+        #[test]
+        fn a_host_and_a_path_anywhere_is_a_link(
+            before in "[^a-zA-Z0-9.-]?[ a-z]{0,5}",
+            host in "[a-z0-9][a-z0-9-]{0,7}(\\.[a-z0-9][a-z0-9-]{0,7}){0,2}\\.[a-z]{2,6}",
+            path in "[a-zA-Z0-9]{0,8}",
+        ) {
+            let value = format!("{before} {host}/{path}");
+            prop_assert!(contains_link(&value), "{}", value);
+        }
+
+        #[test]
+        fn numbers_with_dots_and_slashes_are_not_links(
+            a in 0u32..10_000, b in 0u32..10_000, c in 0u32..10_000,
+        ) {
+            let value = format!("{a}.{b}/{c}");
+            prop_assert!(!contains_link(&value), "{}", value);
+        }
+
         #[test]
         fn json_escaping_matches_serde_json(s in "\\PC*|[\\x00-\\x7f\"\\\\é漢🎉]{0,40}") {
             let mut out = String::new();

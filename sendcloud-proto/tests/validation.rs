@@ -24,7 +24,8 @@ fn phone_numbers() {
         ("+8613800000000", "008613800000000"),
         ("008613800000000", "008613800000000"),
         ("+1 415 555 0100", "0014155550100"),
-        ("12345", "12345"),
+        ("+123456", "00123456"),
+        ("00123456789012345678", "00123456789012345678"),
     ];
     for (input, sent) in ok {
         assert_eq!(Phone::parse(input).unwrap().as_str(), sent, "{input}");
@@ -37,14 +38,110 @@ fn phone_numbers() {
     refused(Phone::parse("13800000000-"), "phone", "end with a digit");
     refused(Phone::parse("+"), "phone", "digit");
     refused(Phone::parse("++8613800000000"), "phone", "digits");
-    refused(Phone::parse("+08613800000000"), "phone", "+country prefix");
-    refused(Phone::parse("1234"), "phone", "5 to 20 digits");
     refused(
-        Phone::parse("123456789012345678901"),
+        Phone::parse("+08613800000000"),
         "phone",
-        "5 to 20 digits",
+        "a 0 right after the country prefix",
     );
     refused(Phone::parse("１３８００"), "phone", "digits"); // full-width digits
+}
+
+#[test]
+fn a_domestic_number_has_11_digits_and_starts_with_1() {
+    for (input, has) in [
+        ("12345", r#""12345" has 5 digits; "#),
+        ("1234", r#""1234" has 4 digits; "#),
+        ("1312222", r#""1312222" has 7 digits; "#),
+        ("1380000000", r#""1380000000" has 10 digits; "#),
+        ("138000000000", r#""138000000000" has 12 digits; "#),
+        ("138 0000 000", r#""138 0000 000" has 10 digits; "#),
+        ("23800000000", r#""23800000000" starts with 2; "#),
+        ("03800000000", r#""03800000000" starts with 0; "#),
+        ("0", r#""0" has 1 digit; "#),
+    ] {
+        let e = Phone::parse(input).unwrap_err();
+        assert_eq!(e.field, "phone");
+        // The value, then the rule.
+        assert!(e.rule.starts_with(has), "{input}: {e}");
+        assert!(
+            e.rule
+                .contains("a domestic mobile number has 11 digits and starts with 1"),
+            "{e}"
+        );
+    }
+    for input in ["10000000000", "19999999999", "1-3800000000"] {
+        assert!(Phone::parse(input).is_ok(), "{input}");
+    }
+}
+
+#[test]
+fn an_international_number_has_6_to_18_digits_after_00_or_plus() {
+    let rule = "an international number is 00 or + followed by 6 to 18 digits";
+    for (input, has) in [
+        ("00", r#""00" has 0 digits after the country prefix; "#),
+        (
+            "0012345",
+            r#""0012345" has 5 digits after the country prefix; "#,
+        ),
+        (
+            "+12345",
+            r#""+12345" has 5 digits after the country prefix; "#,
+        ),
+        (
+            "+1234567890123456789",
+            r#""+1234567890123456789" has 19 digits after the country prefix; "#,
+        ),
+        (
+            "0008613800000000",
+            r#""0008613800000000" has a 0 right after the country prefix; "#,
+        ),
+        (
+            "+0086 138",
+            r#""+0086 138" has a 0 right after the country prefix; "#,
+        ),
+    ] {
+        let e = Phone::parse(input).unwrap_err();
+        assert!(e.rule.starts_with(has), "{input}: {e}");
+        assert!(e.rule.contains(rule), "{e}");
+    }
+    assert_eq!(MIN_PHONE_DIGITS, 8);
+    assert_eq!(MAX_PHONE_DIGITS, 20);
+}
+
+#[test]
+fn a_refusal_quotes_at_most_32_characters_of_the_value() {
+    let long = "1".repeat(200);
+    let e = Phone::parse(&long).unwrap_err();
+    assert!(
+        e.rule
+            .starts_with(&format!("\"{}\"… has 200 digits", "1".repeat(32))),
+        "{e}"
+    );
+    let e = Phone::parse(&format!("{long}x")).unwrap_err();
+    assert!(e.rule.len() < 200, "{e}");
+}
+
+#[test]
+fn numbers_as_sent() {
+    // What a server receives: digits only, 00 for a country prefix, the same rule.
+    for ok in ["13800000000", "008613800000000", "00123456"] {
+        assert_eq!(Phone::from_wire(ok).unwrap().as_str(), ok);
+    }
+    refused(Phone::from_wire(""), "phone", "empty");
+    refused(Phone::from_wire("+8613800000000"), "phone", "00, not +");
+    refused(Phone::from_wire("138 0000 0000"), "phone", "digits only");
+    refused(Phone::from_wire(" 13800000000"), "phone", "digits only");
+    refused(Phone::from_wire("12345"), "phone", "11 digits");
+    refused(
+        Phone::from_wire("0008613800000000"),
+        "phone",
+        "a 0 right after",
+    );
+    // Whatever the core sends passes.
+    for written in ["+86 138 0000 0000", "138-0000-0000", "+1 415 555 0100"] {
+        let p = Phone::parse(written).unwrap();
+        assert_eq!(Phone::from_wire(p.as_str()).unwrap(), p);
+    }
 }
 
 #[test]
@@ -85,7 +182,61 @@ fn recipients() {
     refused(
         Recipients::parse("13800000000,,13800000001"),
         "phone",
-        "empty",
+        "recipient 2: must not be empty",
+    );
+}
+
+#[test]
+fn a_refused_list_names_the_invalid_number() {
+    refused(
+        Recipients::parse("12345"),
+        "phone",
+        r#"recipient 1: "12345" has 5 digits"#,
+    );
+    refused(
+        Recipients::parse("13800000000, 12345 ,13800000001"),
+        "phone",
+        r#"recipient 2: "12345" has 5 digits; a domestic mobile number"#,
+    );
+    // The first invalid number is the one named.
+    refused(
+        Recipients::parse("13800000000,138abc,1"),
+        "phone",
+        r#"recipient 2: "138abc" must be digits"#,
+    );
+}
+
+#[test]
+fn parse_each_splits_a_list_into_valid_and_invalid_numbers() {
+    let list = "13800000000, 12345,+8613800000000 ,138abc,,13800000001";
+    let each: Vec<(&str, Result<Phone, ValidationError>)> = Recipients::parse_each(list).collect();
+    let written: Vec<&str> = each.iter().map(|(w, _)| *w).collect();
+    assert_eq!(
+        written,
+        [
+            "13800000000",
+            "12345",
+            "+8613800000000",
+            "138abc",
+            "",
+            "13800000001"
+        ]
+    );
+    let valid: Vec<bool> = each.iter().map(|(_, p)| p.is_ok()).collect();
+    assert_eq!(valid, [true, false, true, false, false, true]);
+    // Each refusal is the one Phone::parse gives.
+    for (w, p) in &each {
+        assert_eq!(p, &Phone::parse(w), "{w}");
+    }
+    // parse_each checks numbers only: the list as a whole is Recipients::new's.
+    let good: Vec<Phone> = each.into_iter().filter_map(|(_, p)| p.ok()).collect();
+    refused(Recipients::new(good), "phone", "mixes international");
+    assert_eq!(Recipients::parse_each("").count(), 1);
+    assert_eq!(
+        Recipients::parse_each("13800000000,13800000000")
+            .filter(|(_, p)| p.is_ok())
+            .count(),
+        2
     );
 }
 
@@ -131,6 +282,22 @@ fn vars() {
         "vars",
         "link",
     );
+    // A host name and a path is a link; a `www.` inside a word is not.
+    for link in [
+        "t.cn/A6",
+        "bit.ly/x",
+        "example.com/a",
+        "Https://x",
+        "see www.x.cn",
+    ] {
+        refused(Vars::new().insert("u", link).map(|_| ()), "vars", "link");
+    }
+    for text in ["awww.b", "v1.2", "a.m.", "3.5/5", "km/h", "example.com"] {
+        assert!(Vars::new().insert("u", text).is_ok(), "{text}");
+    }
+    // A server reading vars applies the same rule.
+    refused(Vars::from_json(r#"{"u":"t.cn/A6"}"#), "vars", "link");
+    assert!(Vars::from_json(r#"{"u":"awww.b"}"#).is_ok());
 }
 
 #[test]
@@ -197,6 +364,46 @@ fn tags() {
     refused(Tag::parse("[1,2]"), "tag", "JSON object");
     refused(Tag::parse("\"s\""), "tag", "JSON object");
     refused(Tag::parse("{oops"), "tag", "JSON object");
+    for (not_object, kind) in [
+        ("42", "a number"),
+        ("null", "null"),
+        ("true", "a boolean"),
+        ("\"s\"", "a string"),
+        ("[1]", "an array"),
+    ] {
+        refused(
+            Tag::parse(not_object),
+            "tag",
+            &format!("must be a JSON object of at most 128 characters, e.g. {{\"order\":\"42\"}}; it is {kind}"),
+        );
+        refused(Tag::from_wire(not_object), "tag", kind);
+    }
+    refused(
+        Tag::parse(&over),
+        "tag",
+        "it has 129 characters as compact JSON",
+    );
+}
+
+#[test]
+fn tags_as_sent() {
+    // A server counts the characters it receives; a tag the core built always passes.
+    let padded = format!(r#"{{ "k" : "{}" }}"#, "x".repeat(118));
+    let built = Tag::parse(&padded).unwrap();
+    assert_eq!(Tag::from_wire(built.as_str()).unwrap(), built);
+    refused(
+        Tag::from_wire(&padded),
+        "tag",
+        "it has 130 characters as sent",
+    );
+    assert_eq!(
+        Tag::from_wire(r#"{ "a": 1 }"#).unwrap().as_str(),
+        r#"{ "a": 1 }"#
+    );
+    let cjk = format!(r#"{{"k":"{}"}}"#, "码".repeat(120));
+    assert!(Tag::from_wire(&cjk).is_ok()); // 128 characters, 368 bytes
+    refused(Tag::from_wire(""), "tag", "not JSON");
+    refused(Tag::from_wire("order=42"), "tag", "not JSON");
 }
 
 #[test]

@@ -49,18 +49,25 @@
 //! 4. `sendRequestId` accepted for the same account within `dedupe_window_ms`: 400
 //!    (all three send calls). Only accepted requests are remembered, so a request that
 //!    was refused may be sent again with the same id.
-//! 5. `send`: `phone` missing 411; `templateId` missing 433, not a registered id 431, not
-//!    approved 432; `msgType` not 0, 1 or 2: 482; an MMS template needs `msgType` 1 and an
-//!    SMS template 0 or 2, else 431; `vars` not a JSON object (`[]` included) or a bad
-//!    name, a value that is not a string or number, or a value with a link: 441; a value
-//!    over 32 characters: 483; more than 2,000 numbers: 412; a number twice: 413.
+//! 5. All three send calls: a `tag` that is not a JSON object of at most 128 characters
+//!    as received ([`Tag::from_wire`](sendcloud_proto::Tag::from_wire), the core's rule):
+//!    482. `send`: `phone` missing 411; `templateId` missing 433, not a registered id
+//!    431, not approved 432; `msgType` not 0, 1 or 2: 482; an MMS template needs
+//!    `msgType` 1 and an SMS template 0 or 2, else 431; `vars` not a JSON object (`[]`
+//!    included) or a bad name, a value that is not a string or number, or a value with a
+//!    link (the core's rule, stated on [`Vars`](sendcloud_proto::Vars): `http://`,
+//!    `www.`, `t.cn/x`): 441; a value over 32 characters: 483; more than 2,000 numbers:
+//!    412; a number twice: 413.
 //!    `sendVoice` and `sendCode`: `phone` missing 411, more than one number 412; `code`
 //!    missing 481, not 4 to 6 digits 482. `sendCode`: `msgType` not 0 or 2: 482; neither
 //!    `signId` nor `signName`: 482; a sign that is not registered: 601 (`signId` wins when
 //!    both are given).
-//! 6. Each number: digits only; domestic numbers have 11 digits and start with 1;
-//!    international ones start with `00` (then 6 to 18 digits, no third 0) and need
-//!    `msgType` 2, which needs them; a `+` is refused. A number breaking this: 412.
+//! 6. Each number, by the core's rule
+//!    ([`Phone::from_wire`](sendcloud_proto::Phone::from_wire), which the client applies
+//!    before sending): digits only; domestic numbers have 11 digits and start with 1;
+//!    international ones start with `00` (then 6 to 18 digits, no third 0); a `+` is
+//!    refused. International numbers need `msgType` 2, which needs them. A number
+//!    breaking this: 412.
 //!    A number that had `per_minute_limit` accepted messages in the last 60 s: 496;
 //!    `per_day_limit` in the last 24 h: 498.
 //! 7. Balance: when the accepted numbers cost more than the balance left (one per

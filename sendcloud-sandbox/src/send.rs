@@ -13,48 +13,38 @@ use sendcloud_proto::Form;
 use sendcloud_proto::StatusCode;
 use sendcloud_proto::Timestamp;
 use sendcloud_proto::MAX_RECIPIENTS;
+use sendcloud_proto::{Phone, Tag};
 use sendcloud_proto::{Vars, MAX_VAR_CHARS};
 
 /// Longest text a message may have before processing fails with 460.
 pub const MAX_TEXT_CHARS: usize = 500;
 
-/// Checks one number for a message of `msg_type`.
+/// Checks one number for a message of `msg_type`: the core's rule for a number as sent
+/// ([`Phone::from_wire`], the rule the client applies before sending), then that
+/// international numbers (`00`) go with msgType 2 and only they do.
 pub(crate) fn check_phone(phone: &str, msg_type: u8) -> Result<(), String> {
-    if phone.is_empty() {
-        return Err("an empty number".into());
-    }
-    if phone.starts_with('+') {
-        return Err(format!(
-            "{}: write a country prefix as 00, not +",
-            clip(phone, 24)
-        ));
-    }
-    if !phone.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{}: digits only", clip(phone, 24)));
-    }
-    if let Some(rest) = phone.strip_prefix("00") {
-        if rest.starts_with('0') || !(6..=18).contains(&rest.len()) {
-            return Err(format!(
-                "{phone}: an international number is 00, a country code and the number (6 to 18 digits after 00)"
-            ));
-        }
+    let number = Phone::from_wire(phone).map_err(|e| e.rule.into_owned())?;
+    if number.is_international() {
         if msg_type != 2 {
             return Err(format!("{phone}: international numbers need msgType 2"));
         }
-    } else {
-        if phone.len() != 11 || !phone.starts_with('1') {
-            return Err(format!(
-                "{}: a domestic number has 11 digits and starts with 1",
-                clip(phone, 24)
-            ));
-        }
-        if msg_type == 2 {
-            return Err(format!(
-                "{phone}: msgType 2 (international) needs a number with a 00 country prefix"
-            ));
-        }
+    } else if msg_type == 2 {
+        return Err(format!(
+            "{phone}: msgType 2 (international) needs a number with a 00 country prefix"
+        ));
     }
     Ok(())
+}
+
+/// Checks the `tag` of a send, when one is given, by the core's rule for a tag as sent
+/// ([`Tag::from_wire`]: a JSON object of at most 128 characters): 482 otherwise.
+pub(crate) fn check_tag(tag: Option<&str>) -> Result<(), Reply> {
+    match tag.filter(|t| !t.trim().is_empty()) {
+        Some(t) => Tag::from_wire(t)
+            .map(|_| ())
+            .map_err(|e| bad(format!("tag {}", e.rule))),
+        None => Ok(()),
+    }
 }
 
 /// Parses `vars` as the server does.
@@ -185,6 +175,7 @@ impl Sandbox {
         now: u64,
     ) -> Result<Reply, Reply> {
         self.check_duplicate(p.send_request_id, account, now)?;
+        check_tag(p.tag)?;
         let phone_param = given(p.phone)
             .ok_or_else(|| Reply::refuse(StatusCode::PhoneEmpty, "phone is missing"))?;
         let template_param = given(p.template_id)
@@ -358,6 +349,7 @@ impl Sandbox {
     pub(crate) fn send_voice(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p.send_request_id, account, now)?;
+            check_tag(p.tag)?;
             let phone = Self::single_phone(p.phone, 0)?;
             let code = Self::code_param(p.code)?;
             this.check_rate(phone, now)?;
@@ -390,6 +382,7 @@ impl Sandbox {
     pub(crate) fn send_code(&mut self, p: CodeParams<'_>, account: usize, now: u64) -> Reply {
         let run = |this: &mut Self| -> Result<Reply, Reply> {
             this.check_duplicate(p.send_request_id, account, now)?;
+            check_tag(p.tag)?;
             let msg_type = match given(p.msg_type).unwrap_or("0") {
                 "0" => 0u8,
                 "2" => 2,

@@ -82,10 +82,20 @@ class BlockingTests(unittest.TestCase):
         self.assertEqual(r.rejected, [])
         self.assertFalse(r.already_accepted)
 
-    def test_partial_success(self):
-        r = client().send(1, ["13800000001", "1380000000"], vars={"code": "123456"})
-        self.assertEqual(r.status_code, 311)
-        self.assertEqual(r.success_count, 1)
+    def test_an_invalid_number_is_refused_before_sending(self):
+        # The library applies SendCloud's (and the sandbox's) rule: a 10-digit number is
+        # refused, and named.
+        with self.assertRaises(InvalidInput) as cm:
+            client().send(1, ["13800000001", "1380000000"], vars={"code": "123456"})
+        self.assertEqual(cm.exception.field, "phone")
+        self.assertIn('"1380000000" has 10 digits', cm.exception.rule)
+        # A partial success from a service that refuses a number is read as before.
+        partial = (
+            b'{"result":true,"statusCode":311,"message":"partial","info":{"successCount":1,'
+            b'"smsIds":["a$13800000001"],"items":[{"phone":"1380000000","message":"bad"}]}}'
+        )
+        r = parse_send_response(200, partial)
+        self.assertEqual((r.status_code, r.success_count), (311, 1))
         self.assertEqual([x.phone for x in r.rejected], ["1380000000"])
         self.assertTrue(r.rejected[0].message)
 

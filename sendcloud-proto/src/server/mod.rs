@@ -4,8 +4,10 @@
 //! A server reads a request's parameters ([`request_params`]), checks its signature
 //! ([`check_signature`], built on [`crate::verify`]), reads the parameters of the endpoint
 //! the path names into that endpoint's struct ([`Incoming::read`], by the names the client
-//! writes them with), checks free-text parameters by the rules the client applies when a
-//! request is built ([`check_text`], [`sign_name`]), reads id lists as SendCloud accepts
+//! writes them with), checks parameters by the rules the client applies when a request is
+//! built ([`check_text`], [`sign_name`], and for one number, a tag and vars as received
+//! [`Phone::from_wire`](crate::Phone::from_wire), [`Tag::from_wire`](crate::Tag::from_wire)
+//! and [`Vars::from_json`](crate::Vars::from_json)), reads id lists as SendCloud accepts
 //! them ([`split_id_list`]) and answers with SendCloud's envelope ([`envelope_response`]).
 //! It routes on the endpoints' own [`Endpoint::PATH`](crate::Endpoint::PATH) and signs
 //! SMSHook posts with [`crate::hook::hook_signature`].
