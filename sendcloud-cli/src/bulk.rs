@@ -49,7 +49,8 @@ pub struct BulkArgs {
     /// safely within an hour
     #[arg(long, value_name = "BASE")]
     request_id: Option<String>,
-    /// A JSON value SendCloud passes back in delivery events
+    /// A JSON object of at most 128 characters, e.g. {"order":"42"}, that SendCloud passes back
+    /// in delivery events
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }

@@ -6,8 +6,8 @@ use clap::{ArgGroup, Args};
 use sendcloud_proto::Error as ProtoError;
 use sendcloud_proto::{
     canonical_string_masked, sign as sign_params, ListTemplates, MsgType, Phone, Recipients,
-    RetryClass, Secret, SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId,
-    SignRef, StatusCode, Tag, TemplateId, Vars, VerificationCode, MAX_RECIPIENTS,
+    Rejected, RetryClass, Secret, SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice,
+    SignId, SignRef, StatusCode, Tag, TemplateId, Vars, VerificationCode, MAX_RECIPIENTS,
 };
 use sendcloud_ureq::{local_now, Error as ClientError};
 use serde_json::json;
@@ -26,7 +26,8 @@ pub struct SendArgs {
     /// The template id
     #[arg(long, value_name = "ID")]
     template: u64,
-    /// The numbers, separated by commas (at most 2,000; +86... or 0086... for international)
+    /// The numbers, separated by commas (at most 2,000): 11 digits starting with 1, or +86...
+    /// or 0086... for international; invalid ones are reported and not sent
     #[arg(long, value_name = "PHONE[,PHONE...]")]
     to: String,
     /// A template variable, e.g. --var code=1234 (repeat for more)
@@ -41,7 +42,8 @@ pub struct SendArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
+    /// A JSON object of at most 128 characters, e.g. {"order":"42"}, that SendCloud passes back
+    /// in delivery events
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -57,7 +59,8 @@ pub struct VoiceArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
+    /// A JSON object of at most 128 characters, e.g. {"order":"42"}, that SendCloud passes back
+    /// in delivery events
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -80,7 +83,8 @@ pub struct CodeArgs {
     /// An idempotency key: SendCloud processes a request id once per hour
     #[arg(long, value_name = "ID")]
     request_id: Option<String>,
-    /// A JSON object SendCloud passes back in delivery events (at most 128 characters)
+    /// A JSON object of at most 128 characters, e.g. {"order":"42"}, that SendCloud passes back
+    /// in delivery events
     #[arg(long, value_name = "JSON")]
     tag: Option<String>,
 }
@@ -149,7 +153,7 @@ pub fn send(g: &Global, a: &SendArgs) -> Result<u8, Failure> {
              (a CSV of numbers, sent in batches of 2,000).",
         ));
     }
-    let recipients = Recipients::parse(&a.to).map_err(invalid)?;
+    let (recipients, refused_here) = recipients(&a.to)?;
     let id = request_id(&a.request_id)?;
     let mut send = SendTemplate::new(template, recipients)
         .with_vars(parse_vars(&a.vars)?)
@@ -169,19 +173,63 @@ pub fn send(g: &Global, a: &SendArgs) -> Result<u8, Failure> {
     let before = target.outbox_len();
     let result = target.client.send(send);
     target.note("sent to");
-    if let Err(
-        e @ ClientError::Proto(ProtoError::Api {
-            status, message, ..
-        }),
-    ) = &result
-    {
-        if *status == StatusCode::TemplateNotFound {
-            let mut f = client_failure(e, Some(id.as_str()));
-            f.todo = Some(template_advice(a, message));
+    let result = match result {
+        // The numbers refused before sending are refused all the same: a partial success.
+        Ok(mut receipt) => {
+            if !refused_here.is_empty() && receipt.status == Some(StatusCode::Ok) {
+                receipt.status = Some(StatusCode::PartialSuccess);
+            }
+            receipt.rejected.extend(refused_here);
+            Ok(receipt)
+        }
+        Err(e) => {
+            let mut f = client_failure(&e, Some(id.as_str()));
+            if let ClientError::Proto(ProtoError::Api {
+                status, message, ..
+            }) = &e
+            {
+                if *status == StatusCode::TemplateNotFound {
+                    f.todo = Some(template_advice(a, message));
+                }
+            }
+            f.rejected.extend(refused_here);
             return Err(f);
         }
-    }
+    };
     finish(g, &target, before, result, &id)
+}
+
+/// The numbers of `--to`: those that can be sent to, and each of the others with the rule
+/// it breaks. One number that is invalid, or none that is valid, is a usage error.
+fn recipients(to: &str) -> Result<(Recipients, Vec<Rejected>), Failure> {
+    const NOT_SENT: &str = "not sent, invalid: ";
+    let mut valid = Vec::new();
+    let mut refused = Vec::new();
+    for raw in to.split(',') {
+        match Phone::parse(raw) {
+            Ok(p) => valid.push(p),
+            Err(e) => refused.push(Rejected {
+                phone: raw.trim().to_owned(),
+                message: format!("{NOT_SENT}{}", e.rule),
+            }),
+        }
+    }
+    if valid.is_empty() {
+        let what = match refused.as_slice() {
+            [one] => format!("invalid --to: {}", one.message.trim_start_matches(NOT_SENT)),
+            _ => format!("no valid number in --to ({} given)", refused.len()),
+        };
+        let mut f = Failure::usage(
+            what,
+            "A domestic number has 11 digits and starts with 1; an international one starts \
+             with 00 or + and its country code.",
+        );
+        if refused.len() > 1 {
+            f.rejected = refused;
+        }
+        return Err(f);
+    }
+    Ok((Recipients::new(valid).map_err(invalid)?, refused))
 }
 
 /// What to do when SendCloud does not find the template for a send: often an MMS template

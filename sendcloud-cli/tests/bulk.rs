@@ -156,7 +156,8 @@ fn report_that_cannot_be_put_in_place_still_shows_the_whole_summary() {
     assert_eq!(v["exit_code"], 5);
     assert_eq!(v["rows"], 3);
     assert_eq!(v["accepted"], 2);
-    assert_eq!(v["refused"], 1);
+    // The 10-digit number is invalid by the client's own rule: never sent.
+    assert_eq!(v["invalid"], 1);
     assert_eq!(v["messages"], 2);
     assert_eq!(v["send_request_id_base"], "campaign-7");
     assert_eq!(v["report_written"], false);
@@ -182,7 +183,7 @@ fn report_that_cannot_be_put_in_place_still_shows_the_whole_summary() {
     assert_eq!(code(&o), 5, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("accepted:           2"), "{out}");
-    assert!(out.contains("refused:            1"), "{out}");
+    assert!(out.contains("invalid rows:       1"), "{out}");
     assert!(out.contains("not sent 1380000000"), "{out}");
     assert!(out.contains("sendRequestId base: campaign-7"), "{out}");
     assert!(!out.contains("rows not sent are in"), "{out}");
@@ -216,14 +217,14 @@ fn report_may_replace_the_recipients_file() {
     // The whole input was read before the report took its place.
     assert_eq!(v["rows"], 2502);
     assert_eq!(v["accepted"], 2500);
-    assert_eq!(v["refused"], 1);
-    assert_eq!(v["invalid"], 1);
+    assert_eq!(v["refused"], 0);
+    assert_eq!(v["invalid"], 2);
     assert_eq!(v["report_written"], true);
     let report = std::fs::read_to_string(&file).unwrap();
     let lines: Vec<_> = report.lines().collect();
     assert_eq!(lines.len(), 3, "{report}");
     assert_eq!(lines[0], "phone,code,#status,#reason");
-    assert!(lines[1].starts_with("1380000000,1111,refused"), "{report}");
+    assert!(lines[1].starts_with("1380000000,1111,invalid"), "{report}");
     assert!(
         lines[2].starts_with("not-a-phone,2222,invalid,"),
         "{report}"
@@ -244,7 +245,8 @@ fn report_may_replace_the_recipients_file() {
         "--report",
         p(&file),
     ]);
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // Both rows are invalid again: nothing to send, a usage error.
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stdout(&o).contains("The 2 rows not sent are in"));
     assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
 }

@@ -76,10 +76,34 @@ fn send_refusals_exit_1_with_advice() {
 }
 
 #[test]
-fn send_with_an_invalid_number_exits_2_before_sending() {
-    // The client applies the sandbox's (and SendCloud's) rule for numbers: a 10-digit
-    // number is refused before anything is sent, naming the number. (A partial success,
-    // 311, is in `served_sandbox`.)
+fn send_partial_success_exits_3() {
+    // The client applies the sandbox's (and SendCloud's) rule for numbers: the 10-digit
+    // number is refused before sending and the valid one is sent, a partial success.
+    let o = run(&[
+        "send",
+        "--template",
+        "1",
+        "--to",
+        "13800000001,1380000000",
+        "--var",
+        "code=1234",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["status"], 311);
+    assert_eq!(v["partial"], true);
+    assert_eq!(v["success_count"], 1);
+    assert_eq!(v["rejected"][0]["phone"], "1380000000");
+    assert!(
+        v["rejected"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(r#""1380000000" has 10 digits"#),
+        "{v}"
+    );
+    assert_eq!(v["messages"].as_array().unwrap().len(), 1);
+
     let o = run(&[
         "send",
         "--template",
@@ -89,13 +113,8 @@ fn send_with_an_invalid_number_exits_2_before_sending() {
         "--var",
         "code=1234",
     ]);
-    assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(r#"recipient 2: "1380000000" has 10 digits"#),
-        "{}",
-        stderr(&o)
-    );
-    assert!(!stdout(&o).contains("Your code is"));
+    assert_eq!(code(&o), 3);
+    assert!(stdout(&o).contains("refused 1380000000"));
 }
 
 #[test]

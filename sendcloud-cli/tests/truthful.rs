@@ -388,3 +388,56 @@ fn verbose_shows_the_exchange_but_never_the_key() {
     let o = s.send("my-key", &["time"]);
     assert!(!stderr(&o).contains("> GET"), "{}", stderr(&o));
 }
+
+#[test]
+fn invalid_numbers_are_caught_before_sending() {
+    // One invalid number: a usage error, nothing sent.
+    for to in ["12345", "abc", "1380000000"] {
+        let o = run(&[
+            "send",
+            "--template",
+            "1",
+            "--to",
+            to,
+            "--var",
+            "code=1",
+            "--json",
+        ]);
+        assert_eq!(code(&o), 2, "{to}: {}", stderr(&o));
+        let v = json(&o);
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid --to"),
+            "{v}"
+        );
+        assert!(
+            !stderr(&o).contains("sent to the built-in sandbox"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = run(&["voice", "--to", "12345", "--code", "1234"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+    // Some invalid: the valid ones are sent, the others reported refused, exit 3.
+    let o = run(&[
+        "send",
+        "--template",
+        "1",
+        "--to",
+        "13800000001,12345,13800000002",
+        "--var",
+        "code=1",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["success_count"], 2, "{v}");
+    assert_eq!(v["partial"], true);
+    let rejected = v["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{v}");
+    assert_eq!(rejected[0]["phone"], "12345");
+    assert_eq!(v["messages"].as_array().unwrap().len(), 2);
+}
