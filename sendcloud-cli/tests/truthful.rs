@@ -1,7 +1,6 @@
 //! The command line keeps what the user gave, says only what is true, and never panics:
 //! each test runs the built binary, against the built-in sandbox or a served one.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Output, Stdio};
 
 mod common;
@@ -297,25 +296,8 @@ fn advice_fits_the_mistake() {
 #[test]
 fn plain_http_to_another_host_needs_to_be_allowed() {
     // A sandbox on every interface, reached by an address that is not loopback.
-    let mut child = cmd()
-        .args([
-            "sandbox",
-            "--listen",
-            "0.0.0.0:0",
-            "--account",
-            "me:my-key",
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let url = info["base_url"].as_str().unwrap().to_owned();
+    let served = Served::start_on("0.0.0.0:0", &["--account", "me:my-key"]);
+    let url = served.base_url().to_owned();
     assert!(url.starts_with("http://0.0.0.0:"), "{url}");
     let time = |extra: &[&str], env: Option<&str>| -> Output {
         let mut c = cmd();
@@ -343,8 +325,6 @@ fn plain_http_to_another_host_needs_to_be_allowed() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = time(&[], Some("0"));
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]

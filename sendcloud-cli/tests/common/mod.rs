@@ -63,8 +63,13 @@ pub struct Served {
 
 impl Served {
     pub fn start(extra: &[&str]) -> Served {
+        Served::start_on("127.0.0.1:0", extra)
+    }
+
+    /// Listening on `listen` (e.g. `0.0.0.0:0`).
+    pub fn start_on(listen: &str, extra: &[&str]) -> Served {
         let mut child = cmd()
-            .args(["sandbox", "--listen", "127.0.0.1:0", "--json"])
+            .args(["sandbox", "--listen", listen, "--json"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
