@@ -211,6 +211,23 @@ impl HookVerifier {
         now: Timestamp,
         replay: &mut R,
     ) -> Result<HookEvent, HookError> {
+        let event = self.verify_and_parse_fresh(content_type, body, now)?;
+        if !replay.check_and_remember(&event.token, event.timestamp, now) {
+            return Err(HookError::Replayed);
+        }
+        Ok(event)
+    }
+
+    /// [`verify_and_parse`](Self::verify_and_parse) without the replay check: the size,
+    /// the signature, the freshness and the fields. For a receiver whose replay store is
+    /// elsewhere (shared, asynchronous, able to fail): it must then refuse a token it has
+    /// seen within [`max_age_ms`](Self::max_age_ms) of either side of the event's time.
+    pub fn verify_and_parse_fresh(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<HookEvent, HookError> {
         if body.len() > self.max_body_bytes {
             return Err(HookError::TooLarge {
                 size: body.len(),
@@ -224,10 +241,6 @@ impl HookVerifier {
         self.verify_signature(raw_ts, token, signature)?;
         let timestamp = parse_timestamp(raw_ts)?;
         self.check_freshness(timestamp, now)?;
-        let event = HookEvent::from_fields(fields)?;
-        if !replay.check_and_remember(&event.token, event.timestamp, now) {
-            return Err(HookError::Replayed);
-        }
-        Ok(event)
+        HookEvent::from_fields(fields)
     }
 }
