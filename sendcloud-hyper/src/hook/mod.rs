@@ -13,7 +13,9 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let verifier = HookVerifier::new(vec![Secret::new("my-hook-app-key")])?;
 //! let receiver = HookReceiver::new(verifier, handle);
-//! // Mount `receiver` (a tower Service) in your server, or serve it alone:
+//! // Mount `receiver` (a tower Service) in your server, or serve it alone. Behind a load
+//! // balancer, share the replay store: `HookReceiver::with_store(verifier, store, handle)`
+//! // with a `RedisStore` (feature `redis`).
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! sendcloud_hyper::hook::serve(listener, receiver).await?;
 //! # Ok(()) }
@@ -21,18 +23,26 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
-use sendcloud_proto::hook::{HookError, HookEvent, HookVerifier, MemoryReplayGuard, ReplayGuard};
+use sendcloud_proto::hook::{HookError, HookEvent, HookVerifier};
 
 use crate::client::{local_now, BoxError};
 
-/// How many tokens the default replay guard remembers.
+#[cfg(feature = "redis")]
+mod redis;
+mod store;
+
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
+pub use store::{Claim, MemoryStore, ReplayStore};
+
+/// How many tokens the default replay store remembers.
 pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 
 /// A tower service that receives SMSHook posts.
@@ -40,23 +50,26 @@ pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
 /// - A forged, stale, malformed or oversized post is answered 4xx and never reaches the
 ///   handler; a replayed one is answered 200 (so that SendCloud stops resending it) and
 ///   never reaches the handler either.
+/// - Replays are found in a [`ReplayStore`]: this process's memory by default, or one
+///   shared by several receivers ([`HookReceiver::with_store`]). When the store cannot be
+///   reached, the post is answered 503 and not handled: SendCloud retries it later.
 /// - A verified event is passed to the handler. If the handler finishes within
 ///   [`HookReceiver::handler_budget`] (2 s by default; SendCloud waits 3 s), its result
-///   decides the answer: 200, or 500 with the token forgotten, so that SendCloud's retry
-///   is accepted. A handler still running then keeps running in the background and the
+///   decides the answer: 200, or 503 with the token released, so that SendCloud's retry
+///   is handled. A handler still running then keeps running in the background and the
 ///   post is answered 200.
-pub struct HookReceiver<H> {
-    inner: Arc<ReceiverInner<H>>,
+pub struct HookReceiver<H, S = MemoryStore> {
+    inner: Arc<ReceiverInner<H, S>>,
 }
 
-struct ReceiverInner<H> {
+struct ReceiverInner<H, S> {
     verifier: HookVerifier,
-    guard: Mutex<MemoryReplayGuard>,
+    store: S,
     handler: H,
     budget: Duration,
 }
 
-impl<H> Clone for HookReceiver<H> {
+impl<H, S> Clone for HookReceiver<H, S> {
     fn clone(&self) -> Self {
         HookReceiver {
             inner: self.inner.clone(),
@@ -64,24 +77,45 @@ impl<H> Clone for HookReceiver<H> {
     }
 }
 
-impl<H, F> HookReceiver<H>
+impl<H, F> HookReceiver<H, MemoryStore>
 where
     H: Fn(HookEvent) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
-    /// A receiver that verifies with `verifier` and hands events to `handler`.
+    /// A receiver that verifies with `verifier`, remembers tokens in memory and hands
+    /// events to `handler`.
     pub fn new(verifier: HookVerifier, handler: H) -> Self {
-        let guard = verifier.replay_guard(DEFAULT_REPLAY_CAPACITY);
+        let store = MemoryStore::new(verifier.replay_guard(DEFAULT_REPLAY_CAPACITY));
+        HookReceiver::with_store(verifier, store, handler)
+    }
+}
+
+impl<H, F, S> HookReceiver<H, S>
+where
+    H: Fn(HookEvent) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    S: ReplayStore,
+{
+    /// A receiver that remembers tokens in `store` (e.g. a `RedisStore` that several
+    /// receivers share, feature `redis`).
+    pub fn with_store(verifier: HookVerifier, store: S, handler: H) -> Self {
         HookReceiver {
             inner: Arc::new(ReceiverInner {
                 verifier,
-                guard: Mutex::new(guard),
+                store,
                 handler,
                 budget: Duration::from_secs(2),
             }),
         }
     }
+}
 
+impl<H, F, S> HookReceiver<H, S>
+where
+    H: Fn(HookEvent) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    S: ReplayStore,
+{
     /// How long to wait for the handler before answering 200 anyway.
     pub fn handler_budget(self, budget: Duration) -> Self {
         match Arc::try_unwrap(self.inner) {
@@ -116,47 +150,59 @@ where
             }
             Err(_) => return answer(400, "the body could not be read"),
         };
-        let verified = {
-            let mut guard = self
+        let now = local_now();
+        let event =
+            match self
                 .inner
-                .guard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.inner.verifier.verify_and_parse(
-                content_type.as_deref(),
-                &body,
-                local_now(),
-                &mut *guard,
-            )
-        };
-        let event = match verified {
-            Ok(event) => event,
-            Err(e) => return refusal(&e),
-        };
+                .verifier
+                .verify_and_parse_fresh(content_type.as_deref(), &body, now)
+            {
+                Ok(event) => event,
+                Err(e) => return refusal(&e),
+            };
+        match self
+            .inner
+            .store
+            .claim(&event.token, event.timestamp, now)
+            .await
+        {
+            Ok(Claim::New) => {}
+            Ok(Claim::Done) => return refusal(&HookError::Replayed),
+            Ok(Claim::InFlight) => {
+                return answer(503, "this event is being handled; try again later")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SMSHook replay store unreachable; SendCloud will retry");
+                return answer(503, "the replay store cannot be reached; try again later");
+            }
+        }
         let token = event.token.clone();
-        let handled = tokio::spawn((self.inner.handler)(event));
+        let inner = self.inner.clone();
+        // The outcome is settled in the handler's task, so that a handler that outlives the
+        // budget still confirms or releases its token.
+        let handled = tokio::spawn(async move {
+            let result = (inner.handler)(event).await;
+            let settled = match &result {
+                Ok(()) => inner.store.confirm(&token).await,
+                Err(_) => inner.store.release(&token).await,
+            };
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, "SMSHook replay store: the outcome was not recorded");
+            }
+            result
+        });
         match tokio::time::timeout(self.inner.budget, handled).await {
             Ok(Ok(Ok(()))) => answer(200, "ok"),
             Ok(Ok(Err(e))) => {
                 tracing::warn!(error = %e, "SMSHook handler failed; SendCloud will retry");
-                self.forget(&token);
-                answer(500, "handler failed")
+                answer(503, "handler failed")
             }
             Ok(Err(join)) => {
                 tracing::warn!(error = %join, "SMSHook handler panicked; SendCloud will retry");
-                self.forget(&token);
-                answer(500, "handler failed")
+                answer(503, "handler failed")
             }
             Err(_) => answer(200, "accepted; still processing"),
         }
-    }
-
-    fn forget(&self, token: &str) {
-        self.inner
-            .guard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .forget(token);
     }
 }
 
@@ -180,10 +226,11 @@ fn answer(status: u16, text: &str) -> http::Response<Full<Bytes>> {
     r
 }
 
-impl<H, F, B> tower::Service<http::Request<B>> for HookReceiver<H>
+impl<H, F, S, B> tower::Service<http::Request<B>> for HookReceiver<H, S>
 where
     H: Fn(HookEvent) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    S: ReplayStore,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -203,23 +250,49 @@ where
     }
 }
 
-/// Serves a receiver (or any such service) over HTTP/1 on `listener` until the task is
-/// dropped.
-pub async fn serve<H, F>(
+/// Serves a receiver over HTTP/1 on `listener` until the task is dropped.
+pub async fn serve<H, F, S>(
     listener: tokio::net::TcpListener,
-    receiver: HookReceiver<H>,
+    receiver: HookReceiver<H, S>,
 ) -> std::io::Result<()>
 where
     H: Fn(HookEvent) -> F + Send + Sync + 'static,
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    S: ReplayStore,
 {
+    serve_until(listener, receiver, std::future::pending()).await
+}
+
+/// Serves a receiver over HTTP/1 on `listener` until `shutdown` completes (e.g. SIGTERM),
+/// then stops accepting and waits for the posts in progress to be answered: an event
+/// that was accepted is handled and answered, and one that was not is not (SendCloud
+/// retries it).
+pub async fn serve_until<H, F, S>(
+    listener: tokio::net::TcpListener,
+    receiver: HookReceiver<H, S>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    H: Fn(HookEvent) -> F + Send + Sync + 'static,
+    F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    S: ReplayStore,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut shutdown => break,
+        };
         let service = hyper_util::service::TowerToHyperService::new(receiver.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
+        let watched = graceful.watch(connection);
         tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = watched.await;
         });
     }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
