@@ -16,6 +16,9 @@ use crate::Global;
 pub enum HookCommand {
     /// Verify a captured SMSHook post (the body on stdin, or --file) and print its event
     Verify(VerifyArgs),
+    /// Receive SendCloud's SMSHook posts: verify, refuse stale and replayed ones (shared
+    /// through Redis with --redis), print each event as a JSON line, forward it to your app
+    Serve(crate::hook_serve::ServeArgs),
 }
 
 /// Arguments of `hook verify`. Their Debug output never shows the app keys.
@@ -58,6 +61,7 @@ impl std::fmt::Debug for VerifyArgs {
 pub fn run(g: &Global, command: &HookCommand) -> Result<u8, Failure> {
     match command {
         HookCommand::Verify(a) => verify(g, a),
+        HookCommand::Serve(a) => crate::hook_serve::run(g, a),
     }
 }
 
@@ -107,22 +111,24 @@ fn verify(g: &Global, a: &VerifyArgs) -> Result<u8, Failure> {
     }
 }
 
+/// An event as `hook verify --json` and `hook serve` print it.
+pub fn event_json(event: &HookEvent) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "verified": true,
+        "event": event.event_name(),
+        "sms_ids": event.sms_ids(),
+        "status": event.status().map(|s| s.code()),
+        "meaning": event.status().map(|s| s.meaning()),
+        "timestamp": event.timestamp.as_millis(),
+        "token": event.token,
+        "fields": event.fields,
+    })
+}
+
 fn print_event(g: &Global, event: &HookEvent) {
     if g.json {
-        println!(
-            "{}",
-            json!({
-                "ok": true,
-                "verified": true,
-                "event": event.event_name(),
-                "sms_ids": event.sms_ids(),
-                "status": event.status().map(|s| s.code()),
-                "meaning": event.status().map(|s| s.meaning()),
-                "timestamp": event.timestamp.as_millis(),
-                "token": event.token,
-                "fields": event.fields,
-            })
-        );
+        println!("{}", event_json(event));
     } else {
         println!("verified: {} event", event.event_name());
         for id in event.sms_ids() {

@@ -26,6 +26,7 @@ mod bulk;
 mod commands;
 mod csv;
 mod hook;
+mod hook_serve;
 mod output;
 mod report;
 mod serve;
