@@ -99,9 +99,13 @@
 //! [`Sandbox::take_hook_events`], or set `queue_hook_events = false` for runs that never do.
 //!
 //! # Memory
-//! The outbox keeps every message (see [`SandboxConfig::outbox_limit`] to cap it). The
-//! rate-limit and dedupe memories only hold the last 24 h and the dedupe window: they are
-//! swept whenever `now` has moved a minute since the last sweep.
+//! The outbox keeps every message (see [`SandboxConfig::outbox_limit`] to cap it; the
+//! `sendcloud sandbox` command keeps 10,000 by default). The rate-limit and dedupe
+//! memories only hold the last 24 h and the dedupe window: they are swept whenever `now`
+//! has moved a minute since the last sweep, and capped by
+//! [`SandboxConfig::max_tracked_numbers`] and [`SandboxConfig::max_request_ids`] (the
+//! oldest forgotten first). The hook queue holds at most
+//! [`SandboxConfig::hook_queue_limit`] events (the oldest dropped first).
 //!
 //! # Not checked
 //! The length of `sendRequestId` and the content of `tag` and `labelId` are not checked;
@@ -115,6 +119,7 @@ mod hook_queue;
 mod limits;
 mod manage;
 mod outbox;
+mod query;
 mod registry;
 mod reply;
 mod reports;
@@ -130,5 +135,6 @@ pub use config::{
 };
 pub use hook_queue::{QueuedHookEvent, HOOK_TOKEN_LEN};
 pub use outbox::{DeliveryOutcome, MessageKind, OutboxMessage, HTML_MAX_MESSAGES};
+pub use query::{MessageFilter, MessagePage};
 pub use sandbox::Sandbox;
 pub use send::MAX_TEXT_CHARS;

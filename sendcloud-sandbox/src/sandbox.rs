@@ -26,6 +26,7 @@ pub struct Sandbox {
     pub(crate) config: SandboxConfig,
     pub(crate) outbox: Vec<OutboxMessage>,
     pub(crate) hooks: Vec<QueuedHookEvent>,
+    pub(crate) hooks_dropped: u64,
     pub(crate) rates: RateLimiter,
     pub(crate) dedupe: Dedupe,
     pub(crate) balance: Option<u64>,
@@ -57,6 +58,7 @@ impl Sandbox {
             config,
             outbox: Vec::new(),
             hooks: Vec::new(),
+            hooks_dropped: 0,
             rates: RateLimiter::default(),
             dedupe: Dedupe::default(),
             accepted: 0,
@@ -90,6 +92,18 @@ impl Sandbox {
     /// Takes the queued SMSHook events, oldest first, leaving the queue empty.
     pub fn take_hook_events(&mut self) -> Vec<QueuedHookEvent> {
         std::mem::take(&mut self.hooks)
+    }
+
+    /// How many queued SMSHook events were dropped, oldest first, because the queue held
+    /// [`SandboxConfig::hook_queue_limit`] events nobody took.
+    pub fn hook_events_dropped(&self) -> u64 {
+        self.hooks_dropped
+    }
+
+    /// Forgets every message in the outbox (the rules' memories, the balance and the hook
+    /// queue stay as they are).
+    pub fn clear_outbox(&mut self) {
+        self.outbox = Vec::new();
     }
 
     /// The queued SMSHook events, without taking them.
