@@ -119,10 +119,10 @@ pub struct SandboxConfig {
     pub hook_queue_limit: usize,
     /// Most numbers whose recent messages are remembered for the rate limits; beyond it the
     /// numbers with the oldest last message are forgotten (their limits start afresh).
-    /// 100,000 by default.
+    /// 20,000 by default.
     pub max_tracked_numbers: usize,
     /// Most sendRequestIds remembered for dedupe within `dedupe_window_ms`; beyond it the
-    /// oldest are forgotten. 100,000 by default.
+    /// oldest are forgotten. 20,000 by default.
     pub max_request_ids: usize,
 }
 
@@ -180,8 +180,8 @@ impl Default for SandboxConfig {
             queue_request_events: false,
             outbox_limit: None,
             hook_queue_limit: 10_000,
-            max_tracked_numbers: 100_000,
-            max_request_ids: 100_000,
+            max_tracked_numbers: 20_000,
+            max_request_ids: 20_000,
         }
     }
 }

@@ -96,7 +96,7 @@ impl Sandbox {
         let size = filter.page_size();
         let mut total = 0;
         let mut messages = Vec::new();
-        for m in self.outbox.iter().rev().filter(|m| filter.matches(m)) {
+        for m in self.outbox().iter().rev().filter(|m| filter.matches(m)) {
             if total >= filter.offset && messages.len() < size {
                 messages.push(m);
             }
@@ -112,6 +112,6 @@ impl Sandbox {
 
     /// The message with `sms_id`, if it is still in the outbox.
     pub fn message(&self, sms_id: &str) -> Option<&OutboxMessage> {
-        self.outbox.iter().rev().find(|m| m.sms_id == sms_id)
+        self.outbox().iter().rev().find(|m| m.sms_id == sms_id)
     }
 }

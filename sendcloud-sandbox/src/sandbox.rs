@@ -40,7 +40,7 @@ impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
             .field("config", &self.config)
-            .field("outbox_len", &self.outbox.len())
+            .field("outbox_len", &self.outbox().len())
             .field("accepted", &self.accepted)
             .field("queued_hook_events", &self.hooks.len())
             .field("balance", &self.balance)
@@ -73,20 +73,24 @@ impl Sandbox {
         &self.config
     }
 
-    /// Every accepted message still in the outbox, oldest first.
+    /// Every accepted message still in the outbox, oldest first: at most
+    /// [`SandboxConfig::outbox_limit`] of them. (The oldest are freed in batches, so a
+    /// few more may still take memory; they are never shown.)
     pub fn outbox(&self) -> &[OutboxMessage] {
-        &self.outbox
+        let kept = self.config.outbox_limit.unwrap_or(usize::MAX);
+        let skip = self.outbox.len().saturating_sub(kept);
+        self.outbox.get(skip..).unwrap_or_default()
     }
 
     /// The outbox as a JSON array, newest first (see [`OutboxMessage::to_json_value`]).
     pub fn outbox_json(&self) -> String {
-        outbox::to_json(self.outbox.iter().rev())
+        outbox::to_json(self.outbox().iter().rev())
     }
 
     /// A small self-contained HTML page that lists the messages as a phone shows them,
     /// newest first (at most [`HTML_MAX_MESSAGES`]), everything HTML-escaped.
     pub fn outbox_html(&self) -> String {
-        outbox::to_html(self.outbox.iter().rev(), self.outbox.len())
+        outbox::to_html(self.outbox().iter().rev(), self.outbox().len())
     }
 
     /// Takes the queued SMSHook events, oldest first, leaving the queue empty.

@@ -98,8 +98,7 @@ impl std::error::Error for Dropped {}
 impl SandboxServer {
     /// Binds `addr` (e.g. `127.0.0.1:0`) and serves `sandbox` on it.
     pub async fn bind(addr: &str, sandbox: Sandbox) -> std::io::Result<SandboxServer> {
-        let listener = TcpListener::bind(addr).await?;
-        Self::serve(listener, sandbox)
+        Self::bind_with(addr, sandbox, ServerOptions::default()).await
     }
 
     /// Binds `addr` and serves `sandbox` with `options` (hook URLs, faults, limits).
@@ -108,7 +107,7 @@ impl SandboxServer {
         sandbox: Sandbox,
         options: ServerOptions,
     ) -> std::io::Result<SandboxServer> {
-        let listener = TcpListener::bind(addr).await?;
+        let listener = listen(addr).await?;
         Self::serve_with(listener, sandbox, options)
     }
 
@@ -264,6 +263,33 @@ impl Drop for SandboxServer {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
     }
+}
+
+/// How many connections may wait to be accepted (the kernel caps it at `somaxconn`): a
+/// burst of clients connecting at once is queued, not dropped until they retry.
+const BACKLOG: u32 = 4_096;
+
+/// A listener on the first address `addr` resolves to, with a deep accept queue.
+async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(BACKLOG)) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 const REFUSED: &[u8] =
