@@ -40,6 +40,9 @@
 //! string (the body wins). Another path is HTTP 404, another method HTTP 405; every API
 //! outcome is HTTP 200 with `{"result","statusCode","message","info"}`.
 //!
+//! Served over HTTP (feature `server`), `/`, `/outbox` and `/outbox.html` are the live
+//! page instead, and `/api/...` the JSON API (see the [`server`] module).
+//!
 //! # Rules, in the order they are checked
 //! 1. `smsUser` missing: 472; unknown: 471.
 //! 2. `signature` missing, or not 32 or 64 hex digits: 421; not the MD5 or SHA-256
