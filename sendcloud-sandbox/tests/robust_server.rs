@@ -161,3 +161,27 @@ async fn oversized_bodies_get_413_without_being_read() {
         .unwrap();
     assert!(status.contains("200"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stalls_gets_408_and_others_are_still_served() {
+    let server = served(ServerOptions {
+        body_read_timeout: Duration::from_millis(400),
+        ..ServerOptions::default()
+    })
+    .await;
+    let addr = server.addr();
+    tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"POST /smsapi/send HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nsms")
+            .unwrap();
+        let start = Instant::now();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 408"), "{out:?}");
+        assert!(start.elapsed() < Duration::from_secs(3));
+        assert!(get_time(addr).contains("200"));
+    })
+    .await
+    .unwrap();
+}

@@ -145,7 +145,7 @@ pub(crate) async fn serve(shared: &Shared, req: http::Request<Incoming>) -> Answ
         "/faults" => match method {
             http::Method::GET => faults(shared),
             http::Method::PUT | http::Method::POST | http::Method::PATCH => {
-                let body = match read_body(req).await {
+                let body = match read_body(shared, req).await {
                     Ok(r) => r.into_body(),
                     Err(answer) => return answer,
                 };

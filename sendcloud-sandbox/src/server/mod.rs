@@ -58,6 +58,7 @@ pub(crate) struct Shared {
     pub(crate) open: Arc<Semaphore>,
     pub(crate) max_connections: usize,
     pub(crate) hook_urls: Mutex<Vec<String>>,
+    pub(crate) body_read_timeout: Duration,
 }
 
 impl Shared {
@@ -134,6 +135,7 @@ impl SandboxServer {
             open: Arc::new(Semaphore::new(max_connections)),
             max_connections,
             hook_urls: Mutex::new(Vec::new()),
+            body_read_timeout: options.body_read_timeout,
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(
@@ -353,11 +355,15 @@ pub(crate) fn response(status: u16, content_type: &str, body: impl Into<Bytes>) 
 
 /// 413, and the connection closed, so that the rest of the body is never read.
 fn too_large() -> Answer {
-    let mut r = response(
+    closing(
         413,
-        "text/plain; charset=utf-8",
         format!("request body too large (at most {MAX_REQUEST_BYTES} bytes)\n"),
-    );
+    )
+}
+
+/// A plain-text answer after which the connection is closed.
+fn closing(status: u16, text: String) -> Answer {
+    let mut r = response(status, "text/plain; charset=utf-8", text);
     r.headers_mut().insert(
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),
@@ -365,8 +371,10 @@ fn too_large() -> Answer {
     r
 }
 
-/// The body, or 413 when it is (or says it is) larger than [`MAX_REQUEST_BYTES`].
+/// The body, or 413 when it is (or says it is) larger than [`MAX_REQUEST_BYTES`], or 408
+/// when it has not all come within [`ServerOptions::body_read_timeout`].
 pub(crate) async fn read_body(
+    shared: &Shared,
     req: http::Request<Incoming>,
 ) -> Result<http::Request<Bytes>, Answer> {
     let declared = req
@@ -378,9 +386,14 @@ pub(crate) async fn read_body(
         return Err(too_large());
     }
     let (parts, body) = req.into_parts();
-    match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(b) => Ok(http::Request::from_parts(parts, b.to_bytes())),
-        Err(_) => Err(too_large()),
+    let read = Limited::new(body, MAX_REQUEST_BYTES).collect();
+    match tokio::time::timeout(shared.body_read_timeout, read).await {
+        Ok(Ok(b)) => Ok(http::Request::from_parts(parts, b.to_bytes())),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => Err(closing(
+            408,
+            "the request body did not arrive in time\n".to_owned(),
+        )),
     }
 }
 
@@ -415,7 +428,7 @@ async fn serve_one(shared: Arc<Shared>, req: http::Request<Incoming>) -> Result<
         Fault::Delay(d) => tokio::time::sleep(d).await,
         Fault::None | Fault::DropAfter => {}
     }
-    let request = match read_body(req).await {
+    let request = match read_body(&shared, req).await {
         Ok(r) => r,
         Err(answer) => return Ok(answer),
     };

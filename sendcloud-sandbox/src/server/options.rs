@@ -28,6 +28,9 @@ pub struct ServerOptions {
     /// A connection that has not sent a request's whole header this long after it opened
     /// (or after its last answer) is closed. 10 s by default.
     pub header_read_timeout: Duration,
+    /// A request whose body has not all arrived this long after its header gets 408 and
+    /// the connection is closed. 30 s by default.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -40,6 +43,7 @@ impl Default for ServerOptions {
             clock_skew_ms: 0,
             max_connections: 8_192,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -57,6 +61,7 @@ struct RawServer {
     clock_skew_ms: Option<i64>,
     max_connections: Option<usize>,
     header_read_timeout: Option<String>,
+    body_read_timeout: Option<String>,
 }
 
 const SERVER_KEYS: &[&str] = &[
@@ -69,6 +74,7 @@ const SERVER_KEYS: &[&str] = &[
     "clock_skew_ms",
     "max_connections",
     "header_read_timeout",
+    "body_read_timeout",
 ];
 
 /// A whole configuration file: the emulator's settings, the server's, and the address to
@@ -87,8 +93,8 @@ impl FileConfig {
     /// Reads a configuration file, TOML or (when `json`) JSON: every key of
     /// [`SandboxConfig::from_toml`] plus `listen`, `hook_urls`, `hook_retry_schedule`
     /// (durations such as `"50ms"`), `hook_log_limit`, `faults` (specs such as
-    /// `"501=0.1"`), `fault_seed`, `clock_skew_ms`, `max_connections` and
-    /// `header_read_timeout` (`"10s"`). The sample `sandbox.example.toml` explains each.
+    /// `"501=0.1"`), `fault_seed`, `clock_skew_ms`, `max_connections`,
+    /// `header_read_timeout` (`"10s"`) and `body_read_timeout` (`"30s"`). The sample `sandbox.example.toml` explains each.
     pub fn parse(text: &str, json: bool) -> Result<FileConfig, ConfigError> {
         let syntax = |e: String| ConfigError::Syntax(e);
         let value: serde_json::Value = if json {
@@ -142,6 +148,10 @@ impl FileConfig {
             options.header_read_timeout = parse_duration(&t)
                 .map_err(|e| ConfigError::Invalid(format!("header_read_timeout: {e}")))?;
         }
+        if let Some(t) = raw.body_read_timeout {
+            options.body_read_timeout = parse_duration(&t)
+                .map_err(|e| ConfigError::Invalid(format!("body_read_timeout: {e}")))?;
+        }
         Ok(FileConfig {
             sandbox,
             server: options,
@@ -165,6 +175,7 @@ mod tests {
             fault_seed = 7
             clock_skew_ms = -90000
             header_read_timeout = "2s"
+            body_read_timeout = "3s"
             per_day_limit = 3
             "#,
             false,
@@ -177,6 +188,7 @@ mod tests {
         assert_eq!(f.server.faults.seed, 7);
         assert_eq!(f.server.clock_skew_ms, -90_000);
         assert_eq!(f.server.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(f.server.body_read_timeout, Duration::from_secs(3));
         assert_eq!(f.listen.as_deref(), Some("127.0.0.1:0"));
         assert!(FileConfig::parse("fautls = []", false).is_err());
         assert!(FileConfig::parse(r#"faults = ["9=1"]"#, false).is_err());
