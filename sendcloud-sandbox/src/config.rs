@@ -112,8 +112,18 @@ pub struct SandboxConfig {
     /// per-message events). Off by default.
     pub queue_request_events: bool,
     /// Keep at most this many messages in the outbox (the oldest are dropped); `None`
-    /// keeps all of them.
+    /// keeps all of them. The file key `max_messages` is the same setting.
     pub outbox_limit: Option<usize>,
+    /// Most SMSHook events waiting to be taken (the oldest are dropped beyond it, and
+    /// counted in [`super::Sandbox::hook_events_dropped`]); 10,000 by default.
+    pub hook_queue_limit: usize,
+    /// Most numbers whose recent messages are remembered for the rate limits; beyond it the
+    /// numbers with the oldest last message are forgotten (their limits start afresh).
+    /// 20,000 by default.
+    pub max_tracked_numbers: usize,
+    /// Most sendRequestIds remembered for dedupe within `dedupe_window_ms`; beyond it the
+    /// oldest are forgotten. 20,000 by default.
+    pub max_request_ids: usize,
 }
 
 /// The sandbox's default user.
@@ -169,6 +179,9 @@ impl Default for SandboxConfig {
             queue_hook_events: true,
             queue_request_events: false,
             outbox_limit: None,
+            hook_queue_limit: 10_000,
+            max_tracked_numbers: 20_000,
+            max_request_ids: 20_000,
         }
     }
 }
@@ -208,7 +221,11 @@ struct RawConfig {
     dedupe_window_ms: Option<u64>,
     queue_hook_events: Option<bool>,
     queue_request_events: Option<bool>,
+    #[serde(alias = "max_messages")]
     outbox_limit: Option<usize>,
+    hook_queue_limit: Option<usize>,
+    max_tracked_numbers: Option<usize>,
+    max_request_ids: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -404,10 +421,16 @@ impl SandboxConfig {
             },
             self.dedupe_window_ms
         );
+        // The default hook key is made up for testing, like the accounts' keys; a key
+        // given in a file or flag may be real, and is never printed.
+        let hook_key = if self.hook_app_key.expose() == DEFAULT_HOOK_APP_KEY {
+            format!("{DEFAULT_HOOK_APP_KEY:?}")
+        } else {
+            "(given, not shown)".to_owned()
+        };
         let _ = writeln!(
             s,
-            "SMSHook app key {:?}; hook events {}",
-            self.hook_app_key.expose(),
+            "SMSHook app key {hook_key}; hook events {}",
             if self.queue_hook_events {
                 "queued"
             } else {
@@ -473,6 +496,9 @@ impl RawConfig {
             queue_hook_events: self.queue_hook_events.unwrap_or(d.queue_hook_events),
             queue_request_events: self.queue_request_events.unwrap_or(d.queue_request_events),
             outbox_limit: self.outbox_limit.or(d.outbox_limit),
+            hook_queue_limit: self.hook_queue_limit.unwrap_or(d.hook_queue_limit),
+            max_tracked_numbers: self.max_tracked_numbers.unwrap_or(d.max_tracked_numbers),
+            max_request_ids: self.max_request_ids.unwrap_or(d.max_request_ids),
         };
         config.validate()?;
         Ok(config)

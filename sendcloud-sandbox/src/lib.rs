@@ -40,6 +40,9 @@
 //! string (the body wins). Another path is HTTP 404, another method HTTP 405; every API
 //! outcome is HTTP 200 with `{"result","statusCode","message","info"}`.
 //!
+//! Served over HTTP (feature `server`), `/`, `/outbox` and `/outbox.html` are the live
+//! page instead, and `/api/...` the JSON API (see the [`server`] module).
+//!
 //! # Rules, in the order they are checked
 //! 1. `smsUser` missing: 472; unknown: 471.
 //! 2. `signature` missing, or not 32 or 64 hex digits: 421; not the MD5 or SHA-256
@@ -99,9 +102,13 @@
 //! [`Sandbox::take_hook_events`], or set `queue_hook_events = false` for runs that never do.
 //!
 //! # Memory
-//! The outbox keeps every message (see [`SandboxConfig::outbox_limit`] to cap it). The
-//! rate-limit and dedupe memories only hold the last 24 h and the dedupe window: they are
-//! swept whenever `now` has moved a minute since the last sweep.
+//! The outbox keeps every message (see [`SandboxConfig::outbox_limit`] to cap it; the
+//! `sendcloud sandbox` command keeps 10,000 by default). The rate-limit and dedupe
+//! memories only hold the last 24 h and the dedupe window: they are swept whenever `now`
+//! has moved a minute since the last sweep, and capped by
+//! [`SandboxConfig::max_tracked_numbers`] and [`SandboxConfig::max_request_ids`] (the
+//! oldest forgotten first). The hook queue holds at most
+//! [`SandboxConfig::hook_queue_limit`] events (the oldest dropped first).
 //!
 //! # Not checked
 //! The length of `sendRequestId` and the content of `tag` and `labelId` are not checked;
@@ -115,6 +122,7 @@ mod hook_queue;
 mod limits;
 mod manage;
 mod outbox;
+mod query;
 mod registry;
 mod reply;
 mod reports;
@@ -130,5 +138,6 @@ pub use config::{
 };
 pub use hook_queue::{QueuedHookEvent, HOOK_TOKEN_LEN};
 pub use outbox::{DeliveryOutcome, MessageKind, OutboxMessage, HTML_MAX_MESSAGES};
+pub use query::{MessageFilter, MessagePage};
 pub use sandbox::Sandbox;
 pub use send::MAX_TEXT_CHARS;

@@ -43,7 +43,28 @@ impl RateLimiter {
     }
 
     /// Counts a message to `phone` at `now`, forgetting its messages older than a day.
-    pub(crate) fn record(&mut self, phone: &str, now: u64) {
+    /// When more than `cap` numbers are tracked, the numbers whose last message is oldest
+    /// are forgotten, down to three quarters of `cap` (so that evicting is rare).
+    pub(crate) fn record(&mut self, phone: &str, now: u64, cap: usize) {
+        self.record_one(phone, now);
+        if self.hits.len() > cap.max(1) {
+            let keep = cap.max(1) * 3 / 4;
+            let mut last: Vec<u64> = self
+                .hits
+                .values()
+                .map(|t| t.last().copied().unwrap_or(0))
+                .collect();
+            let drop = last.len().saturating_sub(keep.max(1));
+            if drop > 0 {
+                let (_, &mut threshold, _) = last.select_nth_unstable(drop - 1);
+                self.hits
+                    .retain(|_, t| t.last().copied().unwrap_or(0) > threshold);
+                self.hits.shrink_to_fit();
+            }
+        }
+    }
+
+    fn record_one(&mut self, phone: &str, now: u64) {
         let times = match self.hits.get_mut(phone) {
             Some(t) => t,
             None => self
@@ -78,6 +99,8 @@ impl RateLimiter {
 pub(crate) struct Dedupe {
     /// Per account, each id with the time it was accepted.
     seen: HashMap<usize, HashMap<Box<str>, u64>>,
+    /// An upper bound of the ids remembered (exact after each sweep or eviction).
+    count: usize,
 }
 
 impl Dedupe {
@@ -90,12 +113,36 @@ impl Dedupe {
             .is_some_and(|&t| t.saturating_add(window) > now)
     }
 
-    /// Remembers that `account` had a request with `id` accepted at `now`.
-    pub(crate) fn record(&mut self, account: usize, id: &str, now: u64) {
+    /// Remembers that `account` had a request with `id` accepted at `now`. When more
+    /// than `cap` ids are remembered, the oldest are forgotten, down to three quarters of
+    /// `cap`.
+    pub(crate) fn record(&mut self, account: usize, id: &str, now: u64, cap: usize) {
         self.seen
             .entry(account)
             .or_default()
             .insert(Box::from(id), now);
+        self.count += 1;
+        if self.count > cap.max(1) {
+            self.count = self.len();
+            if self.count > cap.max(1) {
+                let keep = cap.max(1) * 3 / 4;
+                let mut times: Vec<u64> = self
+                    .seen
+                    .values()
+                    .flat_map(|m| m.values().copied())
+                    .collect();
+                let drop = times.len().saturating_sub(keep.max(1));
+                if drop > 0 {
+                    let (_, &mut threshold, _) = times.select_nth_unstable(drop - 1);
+                    self.seen.retain(|_, ids| {
+                        ids.retain(|_, t| *t > threshold);
+                        ids.shrink_to_fit();
+                        !ids.is_empty()
+                    });
+                }
+                self.count = self.len();
+            }
+        }
     }
 
     /// Forgets ids older than `window`.
@@ -105,6 +152,7 @@ impl Dedupe {
             ids.shrink_to_fit();
             !ids.is_empty()
         });
+        self.count = self.len();
     }
 
     /// How many ids are remembered.
@@ -121,8 +169,8 @@ mod tests {
     fn minute_and_day_windows() {
         let mut r = RateLimiter::default();
         let t0 = 1_000_000_000;
-        r.record("1", t0);
-        r.record("1", t0 + 1);
+        r.record("1", t0, 10);
+        r.record("1", t0 + 1, 10);
         assert_eq!(
             r.check("1", t0 + 2, 2, 10),
             Err(StatusCode::RateLimitMinute)
@@ -141,7 +189,7 @@ mod tests {
     #[test]
     fn dedupe_forgets_after_window() {
         let mut d = Dedupe::default();
-        d.record(0, "a", 100);
+        d.record(0, "a", 100, 10);
         assert!(d.seen(0, "a", 150, 100));
         assert!(!d.seen(1, "a", 150, 100));
         assert!(!d.seen(0, "a", 200, 100));
@@ -149,5 +197,29 @@ mod tests {
         assert_eq!(d.len(), 1);
         d.sweep(200, 100);
         assert_eq!(d.len(), 0);
+    }
+
+    #[test]
+    fn caps_forget_the_oldest() {
+        let mut r = RateLimiter::default();
+        for i in 0..1_000u64 {
+            r.record(&i.to_string(), 1_000 + i, 100);
+        }
+        assert!(r.len() <= 100, "{}", r.len());
+        assert!(
+            r.check("999", 2_000, 1, 10).is_err(),
+            "the newest is remembered"
+        );
+        assert!(
+            r.check("0", 2_000, 1, 10).is_ok(),
+            "the oldest is forgotten"
+        );
+        let mut d = Dedupe::default();
+        for i in 0..1_000u64 {
+            d.record(0, &i.to_string(), 1_000 + i, 100);
+        }
+        assert!(d.len() <= 100, "{}", d.len());
+        assert!(d.seen(0, "999", 2_000, 10_000));
+        assert!(!d.seen(0, "0", 2_000, 10_000));
     }
 }

@@ -358,6 +358,7 @@ impl Sandbox {
                 let seed = format!("template-{}", t.id);
                 let event = self.signed_hook("templateVerify", body, &seed, now);
                 self.hooks.push(event);
+                self.trim_hooks();
             }
         }
         Ok(Reply::ok(StatusCode::Ok, json!({})))

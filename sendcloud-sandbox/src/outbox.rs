@@ -123,6 +123,8 @@ pub struct OutboxMessage {
     pub text: String,
     /// The template (template sends only).
     pub template_id: Option<u64>,
+    /// The request's `vars` as compact JSON (template sends with variables only).
+    pub vars: Option<String>,
     /// SMS, MMS, voice or code.
     pub kind: MessageKind,
     /// The `msgType` (0 domestic SMS, 1 MMS, 2 international SMS); 0 for voice.
@@ -147,6 +149,7 @@ impl OutboxMessage {
             "phone": self.phone,
             "text": self.text,
             "templateId": self.template_id,
+            "vars": self.vars.as_deref().and_then(|v| serde_json::from_str::<Value>(v).ok()),
             "kind": self.kind.as_str(),
             "msgType": self.msg_type,
             "smsUser": self.sms_user,

@@ -319,7 +319,7 @@ impl Sandbox {
         };
         let user = self.account_user(account);
         let mut groups: BTreeMap<(Date, u64, u8), Counts> = BTreeMap::new();
-        for m in self.outbox.iter().filter(|m| m.sms_user == user) {
+        for m in self.outbox().iter().filter(|m| m.sms_user == user) {
             let d = Date::from_unix_millis(m.accepted_at.as_millis());
             let t = m.template_id.unwrap_or(0);
             let ty = report_type(m);

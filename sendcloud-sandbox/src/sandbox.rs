@@ -26,6 +26,7 @@ pub struct Sandbox {
     pub(crate) config: SandboxConfig,
     pub(crate) outbox: Vec<OutboxMessage>,
     pub(crate) hooks: Vec<QueuedHookEvent>,
+    pub(crate) hooks_dropped: u64,
     pub(crate) rates: RateLimiter,
     pub(crate) dedupe: Dedupe,
     pub(crate) balance: Option<u64>,
@@ -39,7 +40,7 @@ impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sandbox")
             .field("config", &self.config)
-            .field("outbox_len", &self.outbox.len())
+            .field("outbox_len", &self.outbox().len())
             .field("accepted", &self.accepted)
             .field("queued_hook_events", &self.hooks.len())
             .field("balance", &self.balance)
@@ -57,6 +58,7 @@ impl Sandbox {
             config,
             outbox: Vec::new(),
             hooks: Vec::new(),
+            hooks_dropped: 0,
             rates: RateLimiter::default(),
             dedupe: Dedupe::default(),
             accepted: 0,
@@ -71,25 +73,41 @@ impl Sandbox {
         &self.config
     }
 
-    /// Every accepted message still in the outbox, oldest first.
+    /// Every accepted message still in the outbox, oldest first: at most
+    /// [`SandboxConfig::outbox_limit`] of them. (The oldest are freed in batches, so a
+    /// few more may still take memory; they are never shown.)
     pub fn outbox(&self) -> &[OutboxMessage] {
-        &self.outbox
+        let kept = self.config.outbox_limit.unwrap_or(usize::MAX);
+        let skip = self.outbox.len().saturating_sub(kept);
+        self.outbox.get(skip..).unwrap_or_default()
     }
 
     /// The outbox as a JSON array, newest first (see [`OutboxMessage::to_json_value`]).
     pub fn outbox_json(&self) -> String {
-        outbox::to_json(self.outbox.iter().rev())
+        outbox::to_json(self.outbox().iter().rev())
     }
 
     /// A small self-contained HTML page that lists the messages as a phone shows them,
     /// newest first (at most [`HTML_MAX_MESSAGES`]), everything HTML-escaped.
     pub fn outbox_html(&self) -> String {
-        outbox::to_html(self.outbox.iter().rev(), self.outbox.len())
+        outbox::to_html(self.outbox().iter().rev(), self.outbox().len())
     }
 
     /// Takes the queued SMSHook events, oldest first, leaving the queue empty.
     pub fn take_hook_events(&mut self) -> Vec<QueuedHookEvent> {
         std::mem::take(&mut self.hooks)
+    }
+
+    /// How many queued SMSHook events were dropped, oldest first, because the queue held
+    /// [`SandboxConfig::hook_queue_limit`] events nobody took.
+    pub fn hook_events_dropped(&self) -> u64 {
+        self.hooks_dropped
+    }
+
+    /// Forgets every message in the outbox (the rules' memories, the balance and the hook
+    /// queue stay as they are).
+    pub fn clear_outbox(&mut self) {
+        self.outbox = Vec::new();
     }
 
     /// The queued SMSHook events, without taking them.

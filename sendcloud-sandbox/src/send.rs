@@ -152,6 +152,8 @@ pub(crate) struct Delivery<'a> {
     pub(crate) template_id: Option<u64>,
     /// The text for every number (it does not depend on the number).
     pub(crate) text: String,
+    /// The request's vars as compact JSON (template sends with vars only).
+    pub(crate) vars: Option<String>,
     /// Set when processing fails whatever the number (450, 460).
     pub(crate) content_failure: Option<StatusCode>,
     pub(crate) phones: Vec<&'a str>,
@@ -294,6 +296,10 @@ impl Sandbox {
                 msg_type,
                 template_id: Some(template_id),
                 text,
+                vars: vars_json
+                    .as_object()
+                    .filter(|o| !o.is_empty())
+                    .map(|_| vars_json.to_string()),
                 content_failure,
                 phones: good,
                 request_id: p.send_request_id,
@@ -361,6 +367,7 @@ impl Sandbox {
                     msg_type: 0,
                     template_id: None,
                     text: format!("(voice call) Your verification code is {code}."),
+                    vars: None,
                     content_failure: None,
                     phones: vec![phone],
                     request_id: p.send_request_id,
@@ -435,6 +442,7 @@ impl Sandbox {
                     msg_type,
                     template_id: None,
                     text,
+                    vars: None,
                     content_failure: None,
                     phones: vec![phone],
                     request_id: p.send_request_id,
@@ -480,7 +488,8 @@ impl Sandbox {
                 Some(status) => DeliveryOutcome::WorkerError(status),
                 None => DeliveryOutcome::for_phone(phone),
             };
-            self.rates.record(phone, now);
+            self.rates
+                .record(phone, now, self.config.max_tracked_numbers);
             if self.config.queue_hook_events {
                 let mut body = Form::with_capacity(16);
                 body.set("eventType", outcome.event_type().to_string());
@@ -506,6 +515,7 @@ impl Sandbox {
                 sms_id: sms_id.clone(),
                 phone: (*phone).to_owned(),
                 text: d.text.clone(),
+                vars: d.vars.clone(),
                 template_id: d.template_id,
                 kind: d.kind,
                 msg_type: d.msg_type,
@@ -535,11 +545,13 @@ impl Sandbox {
             self.hooks.push(event);
         }
         self.hooks.append(&mut events);
+        self.trim_hooks();
         if let Some(left) = self.balance.as_mut() {
             *left = left.saturating_sub(sms_ids.len() as u64);
         }
         if let Some(id) = request_id {
-            self.dedupe.record(d.account, id, now);
+            self.dedupe
+                .record(d.account, id, now, self.config.max_request_ids);
         }
         self.trim_outbox();
         sms_ids
@@ -561,6 +573,16 @@ impl Sandbox {
             seed,
             now,
         )
+    }
+
+    /// Drops the oldest queued hook events beyond `hook_queue_limit`.
+    pub(crate) fn trim_hooks(&mut self) {
+        let limit = self.config.hook_queue_limit;
+        if self.hooks.len() > limit {
+            let excess = self.hooks.len() - limit;
+            self.hooks.drain(..excess);
+            self.hooks_dropped = self.hooks_dropped.saturating_add(excess as u64);
+        }
     }
 
     /// Drops the oldest messages once the outbox is a quarter past its limit, down to

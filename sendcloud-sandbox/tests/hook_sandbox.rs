@@ -95,3 +95,44 @@ fn events_from_another_key_are_refused() {
         );
     }
 }
+
+#[test]
+fn memories_that_grow_with_traffic_stay_under_their_caps() {
+    let mut sandbox = Sandbox::new(SandboxConfig {
+        outbox_limit: Some(100),
+        hook_queue_limit: 50,
+        max_tracked_numbers: 200,
+        max_request_ids: 20,
+        ..SandboxConfig::default()
+    });
+    let client = Client::new(Credentials::new("sandbox-user", "sandbox-key").unwrap());
+    let now = Timestamp(1_700_000_000_000);
+    for batch in 0..30u64 {
+        let phones = (0..40u64)
+            .map(|i| Phone::parse(&format!("139{:08}", batch * 40 + i)).unwrap())
+            .collect();
+        let mut vars = Vars::new();
+        vars.insert("code", "1234").unwrap();
+        let send = SendTemplate::new(
+            TemplateId::new(1).unwrap(),
+            Recipients::new(phones).unwrap(),
+        )
+        .with_vars(vars)
+        .with_request_id(SendRequestId::new(format!("cap-{batch}")).unwrap());
+        let answer = sandbox.handle(&client.prepare(&send, now).unwrap(), now);
+        client.parse::<SendTemplate, _>(&answer).unwrap();
+    }
+    assert_eq!(sandbox.accepted_count(), 1_200);
+    assert_eq!(sandbox.outbox().len(), 100);
+    assert_eq!(sandbox.hook_events().len(), 50);
+    assert_eq!(sandbox.hook_events_dropped(), 1_150);
+    let debug = format!("{sandbox:?}");
+    let field = |name: &str| -> usize {
+        let rest = &debug[debug.find(name).unwrap() + name.len() + 2..];
+        rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert!(field("rate_limited_numbers") <= 200, "{debug}");
+    assert!(field("remembered_request_ids") <= 20, "{debug}");
+}

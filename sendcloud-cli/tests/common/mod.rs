@@ -104,3 +104,56 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+impl Served {
+    /// `host:port` of the served sandbox.
+    pub fn host(&self) -> String {
+        let url = self.info["url"].as_str().unwrap();
+        url.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// One HTTP/1.0 exchange with the served sandbox: (status, body).
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let host = self.host();
+        let mut conn = std::net::TcpStream::connect(&host).unwrap();
+        write!(
+            conn,
+            "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_owned())
+    }
+
+    /// GET `path` of the JSON API, expecting 200 and JSON.
+    pub fn api(&self, path: &str) -> Value {
+        let (status, body) = self.http("GET", path, "");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// Every message the JSON API lists for `query` (e.g. `phone=...`), all pages.
+    pub fn all_messages(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self.api(&format!("/api/messages?limit=1000&offset={offset}&{query}"));
+            out.extend(page["messages"].as_array().unwrap().iter().cloned());
+            match page["next_offset"].as_u64() {
+                Some(next) => offset = next as usize,
+                None => return out,
+            }
+        }
+    }
+}
