@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sendcloud_proto::RetryPolicy;
 
-use crate::client::{receipt_of, Message};
+use crate::client::receipt_of;
 use crate::{
     algorithm_arg, check_out, guard, handle, opt_str_arg, sendcloud_error, sendcloud_message,
     sendcloud_receipt, sendcloud_result, str_arg, write_handle, write_out,
@@ -88,11 +88,7 @@ pub unsafe extern "C" fn sendcloud_blocking_send(
         let c = unsafe { handle(client, "client") }?;
         // SAFETY: guaranteed by the caller.
         let m = unsafe { handle(message, "message") }?;
-        let receipt = match &m.inner {
-            Message::Template(s) => c.inner.send(s.clone()),
-            Message::Voice(s) => c.inner.send_voice(s.clone()),
-            Message::Code(s) => c.inner.send_code(s.clone()),
-        }?;
+        let receipt = each_kind!(&m.inner, s => c.inner.call(s.clone()))?;
         // SAFETY: `out_receipt` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out_receipt, receipt_of(receipt)) };
         Ok(())
