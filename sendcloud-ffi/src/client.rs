@@ -2,15 +2,16 @@
 
 use sendcloud_proto::http;
 use sendcloud_proto::{
-    parse_response, Client, Credentials, GetServerTime, MsgType, Phone, Recipients, Rejected,
-    SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, Tag,
-    TemplateId, Timestamp, Vars, VerificationCode,
+    parse_response, Client, GetServerTime, MsgType, Phone, Recipients, Rejected, SendCode,
+    SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, Tag, TemplateId,
+    Timestamp, Vars, VerificationCode,
 };
 
+use crate::config::positional;
 use crate::sendcloud_result;
 use crate::{
-    algorithm_arg, bytes_arg, check_out, guard, handle, handle_mut, opt_str_arg, read,
-    sendcloud_bytes, sendcloud_error, sendcloud_str, str_arg, write_handle, write_out,
+    bytes_arg, check_out, guard, handle, handle_mut, opt_str_arg, read, sendcloud_bytes,
+    sendcloud_error, sendcloud_str, str_arg, write_handle, write_out,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -282,35 +283,18 @@ pub struct sendcloud_client {
     inner: Client,
 }
 
-/// Builds the core client from C arguments.
-///
-/// # Safety
-/// As [`sendcloud_client_new`].
-pub(crate) unsafe fn core_client(
-    sms_user: *const u8,
-    sms_user_len: usize,
-    sms_key: *const u8,
-    sms_key_len: usize,
-    base_url: *const u8,
-    base_url_len: usize,
-    algorithm: u32,
-) -> Result<Client, sendcloud_error> {
-    // SAFETY: guaranteed by the caller.
-    let user = unsafe { str_arg(sms_user, sms_user_len, "smsUser") }?;
-    // SAFETY: guaranteed by the caller.
-    let key = unsafe { str_arg(sms_key, sms_key_len, "smsKey") }?;
-    // SAFETY: guaranteed by the caller.
-    let base_url = unsafe { opt_str_arg(base_url, base_url_len, "baseUrl") }?;
-    let algorithm = algorithm_arg(algorithm)?;
-    let mut client = Client::new(Credentials::new(user, key)?).with_algorithm(algorithm);
-    if let Some(url) = base_url {
-        client = client.with_base_url(url)?;
+impl From<Client> for sendcloud_client {
+    fn from(inner: Client) -> Self {
+        sendcloud_client { inner }
     }
-    Ok(client)
 }
 
 /// A sans-IO client of `sms_user` with `sms_key`, for the service at `base_url` (NULL: the
-/// real service), signing with `algorithm` (`sendcloud_algorithm`).
+/// real service), signing with `algorithm` (`sendcloud_algorithm`). Its requests carry no
+/// `Host` header, and plain `http://` is allowed to any host: the HTTP stack is yours.
+///
+/// A shorthand for a `sendcloud_client_config_builder_new`, its setters,
+/// `sendcloud_client_config_builder_build` and `sendcloud_client_new_with_config`.
 ///
 /// # Safety
 /// The strings must be NULL (only `base_url`) or readable for their lengths; `out`
@@ -330,8 +314,8 @@ pub unsafe extern "C" fn sendcloud_client_new(
     guard(err_out, || {
         check_out(out, "out")?;
         // SAFETY: forwarded from the caller.
-        let inner = unsafe {
-            core_client(
+        let mut builder = unsafe {
+            positional(
                 sms_user,
                 sms_user_len,
                 sms_key,
@@ -339,8 +323,12 @@ pub unsafe extern "C" fn sendcloud_client_new(
                 base_url,
                 base_url_len,
                 algorithm,
+                0,
+                0,
             )
         }?;
+        builder.set_allow_plain_http(true);
+        let inner = builder.build()?.core_client()?;
         // SAFETY: `out` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out, sendcloud_client { inner }) };
         Ok(())

@@ -43,11 +43,13 @@ macro_rules! each_kind {
 
 mod blocking;
 mod client;
+mod config;
 mod error;
 mod hook;
 
 pub use blocking::*;
 pub use client::*;
+pub use config::*;
 pub use error::*;
 pub use hook::*;
 
