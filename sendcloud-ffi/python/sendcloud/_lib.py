@@ -328,23 +328,23 @@ _BUILT_NAMES = ("libsendcloud_ffi.so", "libsendcloud_ffi.dylib", "sendcloud_ffi.
 
 def candidates() -> Iterator[Path]:
     """Where the library is looked for, in order: `SENDCLOUD_LIB` alone when it is set;
-    else the copy installed in this package; else, in a checkout of the repository, the
-    newest build in its Cargo target directory (release or debug, whichever was built
-    last, so that a stale build never wins)."""
+    else the copy installed in this package, next to this file. In a checkout of the
+    repository, that copy (made by an editable install) and the builds in the Cargo target
+    directory (release and debug) come newest first, so that a stale build never wins."""
     env = os.environ.get("SENDCLOUD_LIB")
     if env:
         yield Path(env)
         return
     here = Path(__file__).resolve().parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        yield here / (NATIVE_STEM + suffix)
+    bundled = [here / (NATIVE_STEM + s) for s in importlib.machinery.EXTENSION_SUFFIXES]
     # sendcloud-ffi/python/sendcloud/_lib.py: the workspace root is three levels up.
     root = here.parents[2]
     if not (root / "sendcloud-ffi" / "Cargo.toml").is_file():
+        yield from bundled
         return
     target = Path(os.environ.get("CARGO_TARGET_DIR") or root / "target")
     built = [target / p / n for p in ("release", "debug") for n in _BUILT_NAMES]
-    yield from sorted(built, key=_mtime, reverse=True)
+    yield from sorted(bundled + built, key=_mtime, reverse=True)
 
 
 def _mtime(path: Path) -> float:

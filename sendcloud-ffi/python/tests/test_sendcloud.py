@@ -242,16 +242,16 @@ class LibraryTests(unittest.TestCase):
             with mock.patch.dict(os.environ, dict(env, SENDCLOUD_LIB="/x/lib.so"), clear=True):
                 self.assertEqual(list(lib.candidates()), [Path("/x/lib.so")])
         bundled = [p for p in found if p.parent == PACKAGE_DIR]
-        self.assertTrue(bundled and found[: len(bundled)] == bundled, found)
-        builds = [p for p in found if str(p).startswith(target)]
-        if (ROOT / "sendcloud-ffi" / "Cargo.toml").is_file() and ROOT in PACKAGE_DIR.parents:
-            # The checkout's copy: then the newest build of the workspace.
-            self.assertEqual(builds[0], Path(target) / "debug" / "libsendcloud_ffi.so")
-            self.assertLess(builds.index(Path(target) / "debug" / "libsendcloud_ffi.so"),
-                            builds.index(Path(target) / "release" / "libsendcloud_ffi.so"))
+        self.assertTrue(bundled, found)
+        debug = Path(target) / "debug" / "libsendcloud_ffi.so"
+        release = Path(target) / "release" / "libsendcloud_ffi.so"
+        if ROOT in PACKAGE_DIR.parents:
+            # The checkout's copy: the newest build first, here the debug one.
+            self.assertEqual(found[0], debug)
+            self.assertLess(found.index(debug), found.index(release))
         else:
-            # An installed copy never looks into a Cargo target directory.
-            self.assertEqual(builds, [])
+            # An installed copy looks next to itself only, never into a target directory.
+            self.assertEqual(found, bundled)
 
 
 class SansIoTests(unittest.TestCase):
