@@ -124,6 +124,25 @@ typedef struct sendcloud_blocking_client sendcloud_blocking_client;
 typedef struct sendcloud_client sendcloud_client;
 
 /*
+ Checked, immutable settings of a client, made by
+ [`sendcloud_client_config_builder_build`]. Any number of clients can be made from one
+ (`sendcloud_blocking_client_new_with_config`, [`sendcloud_client_new_with_config`]);
+ they keep their own copy, so the config can be freed as soon as they are made. Safe to
+ share between threads.
+ */
+typedef struct sendcloud_client_config sendcloud_client_config;
+
+/*
+ Settings of a client, being built: made by [`sendcloud_client_config_builder_new`] with
+ the credentials and the defaults (the real service, MD5, a 30 s timeout per attempt, a
+ 5 s connect timeout, 5 attempts, plain http only to loopback), changed by the
+ `sendcloud_client_config_builder_set_*` functions, and turned into a
+ [`sendcloud_client_config`] by [`sendcloud_client_config_builder_build`]. Not safe to
+ share between threads while it is being changed.
+ */
+typedef struct sendcloud_client_config_builder sendcloud_client_config_builder;
+
+/*
  The details of a failure: its result code, a message, and where they apply the
  SendCloud status code, the HTTP status, the refused field and its rule, and the refused
  recipients. Made by a failing call when its `err_out` is not NULL; free it with
@@ -225,6 +244,10 @@ const char *sendcloud_version(void);
  signing with `algorithm` (`sendcloud_algorithm`). `timeout_ms` bounds each attempt
  (0: 30 s); `max_attempts` bounds the tries of one call (0: 5; 1: no retries).
 
+ A shorthand for a `sendcloud_client_config_builder_new`, its setters,
+ `sendcloud_client_config_builder_build` and
+ [`sendcloud_blocking_client_new_with_config`], which also reach the other settings.
+
  # Safety
  The strings must be NULL (only `base_url`) or readable for their lengths; `out`
  writable; `err_out` NULL or writable.
@@ -240,6 +263,16 @@ sendcloud_result sendcloud_blocking_client_new(const uint8_t *sms_user,
                                                uint32_t max_attempts,
                                                sendcloud_blocking_client **out,
                                                sendcloud_error **err_out);
+
+/*
+ A blocking client with the settings of `config`.
+
+ # Safety
+ `config` must be a live config; `out` writable; `err_out` NULL or writable.
+ */
+sendcloud_result sendcloud_blocking_client_new_with_config(const sendcloud_client_config *config,
+                                                           sendcloud_blocking_client **out,
+                                                           sendcloud_error **err_out);
 
 /*
  Sends `message` (template, voice or code) and waits for the receipt. A refusal fails
@@ -379,7 +412,11 @@ void sendcloud_message_free(sendcloud_message *message);
 
 /*
  A sans-IO client of `sms_user` with `sms_key`, for the service at `base_url` (NULL: the
- real service), signing with `algorithm` (`sendcloud_algorithm`).
+ real service), signing with `algorithm` (`sendcloud_algorithm`). Its requests carry no
+ `Host` header, and plain `http://` is allowed to any host: the HTTP stack is yours.
+
+ A shorthand for a `sendcloud_client_config_builder_new`, its setters,
+ `sendcloud_client_config_builder_build` and `sendcloud_client_new_with_config`.
 
  # Safety
  The strings must be NULL (only `base_url`) or readable for their lengths; `out`
@@ -582,6 +619,137 @@ sendcloud_result sendcloud_receipt_rejected(const sendcloud_receipt *receipt,
  `receipt` must be NULL or a receipt from this library, not yet freed.
  */
 void sendcloud_receipt_free(sendcloud_receipt *receipt);
+
+/*
+ A builder of settings for `sms_user` with `sms_key` (both checked now), with the
+ defaults; change them with the `sendcloud_client_config_builder_set_*` functions, then
+ call [`sendcloud_client_config_builder_build`] (or [`sendcloud_client_config_builder_free`]
+ to give up).
+
+ # Safety
+ The strings must be readable for their lengths; `out` writable; `err_out` NULL or
+ writable.
+ */
+sendcloud_result sendcloud_client_config_builder_new(const uint8_t *sms_user,
+                                                     size_t sms_user_len,
+                                                     const uint8_t *sms_key,
+                                                     size_t sms_key_len,
+                                                     sendcloud_client_config_builder **out,
+                                                     sendcloud_error **err_out);
+
+/*
+ Points the clients at `base_url` (`http://` or `https://` with a host; default: the real
+ service, `https://api.sendcloud.net/smsapi`). Plain `http://` to a host other than
+ loopback is refused by [`sendcloud_client_config_builder_build`] unless
+ [`sendcloud_client_config_builder_set_allow_plain_http`] allows it.
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `base_url`
+ readable for `base_url_len` bytes; `err_out` NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_base_url(sendcloud_client_config_builder *builder,
+                                                              const uint8_t *base_url,
+                                                              size_t base_url_len,
+                                                              sendcloud_error **err_out);
+
+/*
+ Signs with `algorithm` (`sendcloud_algorithm`; default MD5).
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `err_out`
+ NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_algorithm(sendcloud_client_config_builder *builder,
+                                                               uint32_t algorithm,
+                                                               sendcloud_error **err_out);
+
+/*
+ Bounds each attempt, connecting, sending and reading the answer, to `timeout_ms`
+ milliseconds (at least 1; default 30,000).
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `err_out`
+ NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_timeout_ms(sendcloud_client_config_builder *builder,
+                                                                uint64_t timeout_ms,
+                                                                sendcloud_error **err_out);
+
+/*
+ Bounds connecting to `timeout_ms` milliseconds (at least 1; default 5,000).
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `err_out`
+ NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_connect_timeout_ms(sendcloud_client_config_builder *builder,
+                                                                        uint64_t timeout_ms,
+                                                                        sendcloud_error **err_out);
+
+/*
+ Bounds the tries of one call to `max_attempts` (at least 1, which means no retries;
+ default 5). Retries keep the call's sendRequestId, so a message is never sent twice.
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `err_out`
+ NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_max_attempts(sendcloud_client_config_builder *builder,
+                                                                  uint32_t max_attempts,
+                                                                  sendcloud_error **err_out);
+
+/*
+ Allows plain `http://` to hosts other than loopback (default: refused, since the
+ messages and the signed requests would then cross the network in the clear).
+
+ # Safety
+ `builder` must be a live builder used by no other thread during the call; `err_out`
+ NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_set_allow_plain_http(sendcloud_client_config_builder *builder,
+                                                                      bool allow,
+                                                                      sendcloud_error **err_out);
+
+/*
+ Checks the settings as a whole and makes the config. The builder is consumed whether
+ this succeeds or fails: do not use or free it afterwards. A refused setting fails with
+ `SENDCLOUD_INVALID_INPUT` (see the error's field) or `SENDCLOUD_CONFIG_ERROR` (plain
+ http to a remote host).
+
+ # Safety
+ `builder` must be NULL or a live builder, not used by any other thread; `out_config`
+ writable; `err_out` NULL or writable.
+ */
+sendcloud_result sendcloud_client_config_builder_build(sendcloud_client_config_builder *builder,
+                                                       const sendcloud_client_config **out_config,
+                                                       sendcloud_error **err_out);
+
+/*
+ Frees a builder that was not built; NULL is ignored.
+
+ # Safety
+ `builder` must be NULL or a builder from this library, neither freed nor built.
+ */
+void sendcloud_client_config_builder_free(sendcloud_client_config_builder *builder);
+
+/*
+ Frees a config; NULL is ignored. Clients made from it are not affected.
+
+ # Safety
+ `config` must be NULL or a config from this library, not yet freed.
+ */
+void sendcloud_client_config_free(const sendcloud_client_config *config);
+
+/*
+ A sans-IO client with the credentials, base URL and algorithm of `config`, preparing
+ requests without a `Host` header (your HTTP client adds it).
+
+ # Safety
+ `config` must be a live config; `out` writable; `err_out` NULL or writable.
+ */
+sendcloud_result sendcloud_client_new_with_config(const sendcloud_client_config *config,
+                                                  sendcloud_client **out,
+                                                  sendcloud_error **err_out);
 
 /*
  The result code of the failure.

@@ -1,13 +1,10 @@
 //! The blocking layer: a client over `sendcloud-ureq` that sends and waits.
 
-use std::time::Duration;
-
-use sendcloud_proto::RetryPolicy;
-
-use crate::client::{receipt_of, Message};
+use crate::client::receipt_of;
+use crate::config::positional;
 use crate::{
-    algorithm_arg, check_out, guard, handle, opt_str_arg, sendcloud_error, sendcloud_message,
-    sendcloud_receipt, sendcloud_result, str_arg, write_handle, write_out,
+    check_out, guard, handle, sendcloud_client_config, sendcloud_error, sendcloud_message,
+    sendcloud_receipt, sendcloud_result, write_handle, write_out,
 };
 
 /// A blocking client: it signs, sends over HTTPS (plain http only to loopback), retries
@@ -21,6 +18,10 @@ pub struct sendcloud_blocking_client {
 /// A blocking client of `sms_user` with `sms_key` for `base_url` (NULL: the real service),
 /// signing with `algorithm` (`sendcloud_algorithm`). `timeout_ms` bounds each attempt
 /// (0: 30 s); `max_attempts` bounds the tries of one call (0: 5; 1: no retries).
+///
+/// A shorthand for a `sendcloud_client_config_builder_new`, its setters,
+/// `sendcloud_client_config_builder_build` and
+/// [`sendcloud_blocking_client_new_with_config`], which also reach the other settings.
 ///
 /// # Safety
 /// The strings must be NULL (only `base_url`) or readable for their lengths; `out`
@@ -41,27 +42,41 @@ pub unsafe extern "C" fn sendcloud_blocking_client_new(
 ) -> sendcloud_result {
     guard(err_out, || {
         check_out(out, "out")?;
-        // SAFETY: guaranteed by the caller.
-        let user = unsafe { str_arg(sms_user, sms_user_len, "smsUser") }?;
-        // SAFETY: guaranteed by the caller.
-        let key = unsafe { str_arg(sms_key, sms_key_len, "smsKey") }?;
-        // SAFETY: guaranteed by the caller.
-        let base_url = unsafe { opt_str_arg(base_url, base_url_len, "baseUrl") }?;
-        let mut builder =
-            sendcloud_ureq::Client::builder(user, key).algorithm(algorithm_arg(algorithm)?);
-        if let Some(url) = base_url {
-            builder = builder.base_url(url);
-        }
-        if timeout_ms > 0 {
-            builder = builder.timeout(Duration::from_millis(timeout_ms));
-        }
-        if max_attempts > 0 {
-            builder = builder.retry_policy(RetryPolicy {
+        // SAFETY: forwarded from the caller.
+        let builder = unsafe {
+            positional(
+                sms_user,
+                sms_user_len,
+                sms_key,
+                sms_key_len,
+                base_url,
+                base_url_len,
+                algorithm,
+                timeout_ms,
                 max_attempts,
-                ..RetryPolicy::default()
-            });
-        }
-        let inner = builder.build()?;
+            )
+        }?;
+        let inner = builder.build()?.blocking_client()?;
+        // SAFETY: `out` was checked and the caller guarantees it is writable.
+        unsafe { write_handle(out, sendcloud_blocking_client { inner }) };
+        Ok(())
+    })
+}
+
+/// A blocking client with the settings of `config`.
+///
+/// # Safety
+/// `config` must be a live config; `out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn sendcloud_blocking_client_new_with_config(
+    config: *const sendcloud_client_config,
+    out: *mut *mut sendcloud_blocking_client,
+    err_out: *mut *mut sendcloud_error,
+) -> sendcloud_result {
+    guard(err_out, || {
+        check_out(out, "out")?;
+        // SAFETY: guaranteed by the caller.
+        let inner = unsafe { handle(config, "config") }?.blocking_client()?;
         // SAFETY: `out` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out, sendcloud_blocking_client { inner }) };
         Ok(())
@@ -88,11 +103,7 @@ pub unsafe extern "C" fn sendcloud_blocking_send(
         let c = unsafe { handle(client, "client") }?;
         // SAFETY: guaranteed by the caller.
         let m = unsafe { handle(message, "message") }?;
-        let receipt = match &m.inner {
-            Message::Template(s) => c.inner.send(s.clone()),
-            Message::Voice(s) => c.inner.send_voice(s.clone()),
-            Message::Code(s) => c.inner.send_code(s.clone()),
-        }?;
+        let receipt = each_kind!(&m.inner, s => c.inner.call(s.clone()))?;
         // SAFETY: `out_receipt` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out_receipt, receipt_of(receipt)) };
         Ok(())

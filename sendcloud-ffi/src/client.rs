@@ -2,15 +2,16 @@
 
 use sendcloud_proto::http;
 use sendcloud_proto::{
-    parse_response, Client, Credentials, GetServerTime, MsgType, Phone, Recipients, Rejected,
-    SendCode, SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, Tag,
-    TemplateId, Timestamp, Vars, VerificationCode,
+    parse_response, Client, GetServerTime, MsgType, Phone, Recipients, Rejected, SendCode,
+    SendReceipt, SendRequestId, SendTemplate, SendVoice, SignId, SignRef, Tag, TemplateId,
+    Timestamp, Vars, VerificationCode,
 };
 
+use crate::config::positional;
 use crate::sendcloud_result;
 use crate::{
-    algorithm_arg, bytes_arg, check_out, guard, guard_value, handle, handle_mut, opt_str_arg,
-    sendcloud_bytes, sendcloud_error, sendcloud_str, str_arg, write_handle, write_out,
+    bytes_arg, check_out, guard, handle, handle_mut, opt_str_arg, read, sendcloud_bytes,
+    sendcloud_error, sendcloud_str, str_arg, write_handle, write_out,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -22,6 +23,34 @@ pub(crate) enum Message {
     Template(SendTemplate),
     Voice(SendVoice),
     Code(SendCode),
+}
+
+impl From<SendTemplate> for Message {
+    fn from(s: SendTemplate) -> Self {
+        Message::Template(s)
+    }
+}
+
+impl From<SendVoice> for Message {
+    fn from(s: SendVoice) -> Self {
+        Message::Voice(s)
+    }
+}
+
+impl From<SendCode> for Message {
+    fn from(s: SendCode) -> Self {
+        Message::Code(s)
+    }
+}
+
+/// Writes a new message handle to a checked out-parameter.
+///
+/// # Safety
+/// `out` must be non-NULL (see [`check_out`]) and writable.
+unsafe fn write_message(out: *mut *mut sendcloud_message, inner: impl Into<Message>) {
+    let inner = inner.into();
+    // SAFETY: guaranteed by the caller.
+    unsafe { write_handle(out, sendcloud_message { inner }) }
 }
 
 /// A message to send: a template SMS/MMS, a voice code or a code SMS. Made by
@@ -52,11 +81,8 @@ pub unsafe extern "C" fn sendcloud_message_new_template(
         // SAFETY: guaranteed by the caller.
         let phones = unsafe { str_arg(phones, phones_len, "phones") }?;
         let send = SendTemplate::new(template_id, Recipients::parse(phones)?);
-        let message = sendcloud_message {
-            inner: Message::Template(send),
-        };
         // SAFETY: `out` was checked and the caller guarantees it is writable.
-        unsafe { write_handle(out, message) };
+        unsafe { write_message(out, send) };
         Ok(())
     })
 }
@@ -83,14 +109,7 @@ pub unsafe extern "C" fn sendcloud_message_new_voice(
         let code = unsafe { str_arg(code, code_len, "code") }?;
         let voice = SendVoice::new(Phone::parse(phone)?, VerificationCode::new(code)?)?;
         // SAFETY: `out` was checked and the caller guarantees it is writable.
-        unsafe {
-            write_handle(
-                out,
-                sendcloud_message {
-                    inner: Message::Voice(voice),
-                },
-            )
-        };
+        unsafe { write_message(out, voice) };
         Ok(())
     })
 }
@@ -126,14 +145,7 @@ pub unsafe extern "C" fn sendcloud_message_new_code(
         };
         let send = SendCode::new(Phone::parse(phone)?, VerificationCode::new(code)?, sign);
         // SAFETY: `out` was checked and the caller guarantees it is writable.
-        unsafe {
-            write_handle(
-                out,
-                sendcloud_message {
-                    inner: Message::Code(send),
-                },
-            )
-        };
+        unsafe { write_message(out, send) };
         Ok(())
     })
 }
@@ -222,11 +234,7 @@ pub unsafe extern "C" fn sendcloud_message_set_request_id(
         let m = unsafe { handle_mut(message, "message") }?;
         // SAFETY: guaranteed by the caller.
         let id = SendRequestId::new(unsafe { str_arg(id, id_len, "sendRequestId") }?)?;
-        m.inner = match &m.inner {
-            Message::Template(s) => Message::Template(s.clone().with_request_id(id)),
-            Message::Voice(s) => Message::Voice(s.clone().with_request_id(id)),
-            Message::Code(s) => Message::Code(s.clone().with_request_id(id)),
-        };
+        m.inner = each_kind!(&m.inner, s => s.clone().with_request_id(id).into());
         Ok(())
     })
 }
@@ -248,11 +256,7 @@ pub unsafe extern "C" fn sendcloud_message_set_tag(
         let m = unsafe { handle_mut(message, "message") }?;
         // SAFETY: guaranteed by the caller.
         let tag = Tag::parse(unsafe { str_arg(json, json_len, "tag") }?)?;
-        m.inner = match &m.inner {
-            Message::Template(s) => Message::Template(s.clone().with_tag(tag)),
-            Message::Voice(s) => Message::Voice(s.clone().with_tag(tag)),
-            Message::Code(s) => Message::Code(s.clone().with_tag(tag)),
-        };
+        m.inner = each_kind!(&m.inner, s => s.clone().with_tag(tag).into());
         Ok(())
     })
 }
@@ -279,35 +283,18 @@ pub struct sendcloud_client {
     inner: Client,
 }
 
-/// Builds the core client from C arguments.
-///
-/// # Safety
-/// As [`sendcloud_client_new`].
-pub(crate) unsafe fn core_client(
-    sms_user: *const u8,
-    sms_user_len: usize,
-    sms_key: *const u8,
-    sms_key_len: usize,
-    base_url: *const u8,
-    base_url_len: usize,
-    algorithm: u32,
-) -> Result<Client, sendcloud_error> {
-    // SAFETY: guaranteed by the caller.
-    let user = unsafe { str_arg(sms_user, sms_user_len, "smsUser") }?;
-    // SAFETY: guaranteed by the caller.
-    let key = unsafe { str_arg(sms_key, sms_key_len, "smsKey") }?;
-    // SAFETY: guaranteed by the caller.
-    let base_url = unsafe { opt_str_arg(base_url, base_url_len, "baseUrl") }?;
-    let algorithm = algorithm_arg(algorithm)?;
-    let mut client = Client::new(Credentials::new(user, key)?).with_algorithm(algorithm);
-    if let Some(url) = base_url {
-        client = client.with_base_url(url)?;
+impl From<Client> for sendcloud_client {
+    fn from(inner: Client) -> Self {
+        sendcloud_client { inner }
     }
-    Ok(client)
 }
 
 /// A sans-IO client of `sms_user` with `sms_key`, for the service at `base_url` (NULL: the
-/// real service), signing with `algorithm` (`sendcloud_algorithm`).
+/// real service), signing with `algorithm` (`sendcloud_algorithm`). Its requests carry no
+/// `Host` header, and plain `http://` is allowed to any host: the HTTP stack is yours.
+///
+/// A shorthand for a `sendcloud_client_config_builder_new`, its setters,
+/// `sendcloud_client_config_builder_build` and `sendcloud_client_new_with_config`.
 ///
 /// # Safety
 /// The strings must be NULL (only `base_url`) or readable for their lengths; `out`
@@ -327,8 +314,8 @@ pub unsafe extern "C" fn sendcloud_client_new(
     guard(err_out, || {
         check_out(out, "out")?;
         // SAFETY: forwarded from the caller.
-        let inner = unsafe {
-            core_client(
+        let mut builder = unsafe {
+            positional(
                 sms_user,
                 sms_user_len,
                 sms_key,
@@ -336,8 +323,12 @@ pub unsafe extern "C" fn sendcloud_client_new(
                 base_url,
                 base_url_len,
                 algorithm,
+                0,
+                0,
             )
         }?;
+        builder.set_allow_plain_http(true);
+        let inner = builder.build()?.core_client()?;
         // SAFETY: `out` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out, sendcloud_client { inner }) };
         Ok(())
@@ -406,11 +397,7 @@ pub unsafe extern "C" fn sendcloud_client_prepare(
         // SAFETY: guaranteed by the caller.
         let m = unsafe { handle(message, "message") }?;
         let now = Timestamp(now_ms);
-        let req = match &m.inner {
-            Message::Template(s) => c.inner.prepare(s, now),
-            Message::Voice(s) => c.inner.prepare(s, now),
-            Message::Code(s) => c.inner.prepare(s, now),
-        }?;
+        let req = each_kind!(&m.inner, s => c.inner.prepare(s, now))?;
         // SAFETY: `out_request` was checked and the caller guarantees it is writable.
         unsafe { write_handle(out_request, sendcloud_request::from_http(req)) };
         Ok(())
@@ -448,11 +435,12 @@ pub unsafe extern "C" fn sendcloud_client_prepare_server_time(
 pub unsafe extern "C" fn sendcloud_request_method(
     request: *const sendcloud_request,
 ) -> sendcloud_str {
-    guard_value(sendcloud_str::empty(), || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(request, "request") }
-            .map_or(sendcloud_str::empty(), |r| sendcloud_str::of(&r.method))
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(request, sendcloud_str::empty(), |r| {
+            sendcloud_str::of(&r.method)
+        })
+    }
 }
 
 /// The full URL (empty for NULL).
@@ -461,11 +449,12 @@ pub unsafe extern "C" fn sendcloud_request_method(
 /// `request` must be NULL or live; the view lives as long as it.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_request_url(request: *const sendcloud_request) -> sendcloud_str {
-    guard_value(sendcloud_str::empty(), || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(request, "request") }
-            .map_or(sendcloud_str::empty(), |r| sendcloud_str::of(&r.url))
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(request, sendcloud_str::empty(), |r| {
+            sendcloud_str::of(&r.url)
+        })
+    }
 }
 
 /// How many headers the request has (0 for NULL).
@@ -476,10 +465,8 @@ pub unsafe extern "C" fn sendcloud_request_url(request: *const sendcloud_request
 pub unsafe extern "C" fn sendcloud_request_header_count(
     request: *const sendcloud_request,
 ) -> usize {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(request, "request") }.map_or(0, |r| r.headers.len())
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(request, 0, |r| r.headers.len()) }
 }
 
 /// The name (lower case) and value of header `index`.
@@ -524,13 +511,13 @@ pub unsafe extern "C" fn sendcloud_request_body(
         data: [].as_ptr(),
         len: 0,
     };
-    guard_value(empty, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(request, "request") }.map_or(empty, |r| sendcloud_bytes {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(request, empty, |r| sendcloud_bytes {
             data: r.body.as_ptr(),
             len: r.body.len(),
         })
-    })
+    }
 }
 
 /// Frees a request; NULL is ignored.
@@ -661,10 +648,8 @@ pub(crate) unsafe fn write_rejected(
 /// `receipt` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_receipt_status_code(receipt: *const sendcloud_receipt) -> i64 {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(receipt, "receipt") }.map_or(0, |r| r.status_code)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(receipt, 0, |r| r.status_code) }
 }
 
 /// How many recipients were accepted (0 for NULL).
@@ -673,10 +658,8 @@ pub unsafe extern "C" fn sendcloud_receipt_status_code(receipt: *const sendcloud
 /// `receipt` must be NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_receipt_success_count(receipt: *const sendcloud_receipt) -> u64 {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(receipt, "receipt") }.map_or(0, |r| r.success_count)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(receipt, 0, |r| r.success_count) }
 }
 
 /// Whether an earlier attempt of this very request (same sendRequestId) was already
@@ -688,10 +671,8 @@ pub unsafe extern "C" fn sendcloud_receipt_success_count(receipt: *const sendclo
 pub unsafe extern "C" fn sendcloud_receipt_already_accepted(
     receipt: *const sendcloud_receipt,
 ) -> bool {
-    guard_value(false, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(receipt, "receipt") }.is_ok_and(|r| r.already_accepted)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(receipt, false, |r| r.already_accepted) }
 }
 
 /// How many message ids the receipt has (0 for NULL).
@@ -702,10 +683,8 @@ pub unsafe extern "C" fn sendcloud_receipt_already_accepted(
 pub unsafe extern "C" fn sendcloud_receipt_sms_id_count(
     receipt: *const sendcloud_receipt,
 ) -> usize {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(receipt, "receipt") }.map_or(0, |r| r.sms_ids.len())
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(receipt, 0, |r| r.sms_ids.len()) }
 }
 
 /// Message id `index`.
@@ -740,10 +719,8 @@ pub unsafe extern "C" fn sendcloud_receipt_sms_id(
 pub unsafe extern "C" fn sendcloud_receipt_rejected_count(
     receipt: *const sendcloud_receipt,
 ) -> usize {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(receipt, "receipt") }.map_or(0, |r| r.rejected.len())
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(receipt, 0, |r| r.rejected.len()) }
 }
 
 /// The phone number and SendCloud's reason of refused recipient `index`.

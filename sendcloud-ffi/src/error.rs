@@ -5,7 +5,7 @@ use sendcloud_proto::ClientError;
 use sendcloud_proto::{Error, Rejected, ValidationError};
 
 use crate::sendcloud_result::{self, *};
-use crate::{guard, guard_value, handle, sendcloud_str};
+use crate::{guard, guard_value, handle, read, sendcloud_str};
 
 /// The details of a failure: its result code, a message, and where they apply the
 /// SendCloud status code, the HTTP status, the refused field and its rule, and the refused
@@ -154,11 +154,12 @@ pub unsafe extern "C" fn sendcloud_error_result(err: *const sendcloud_error) -> 
 /// `err` must be NULL or a live error from this library; the view lives as long as it.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_message(err: *const sendcloud_error) -> sendcloud_str {
-    guard_value(sendcloud_str::empty(), || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }
-            .map_or(sendcloud_str::empty(), |e| sendcloud_str::of(&e.message))
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        read(err, sendcloud_str::empty(), |e| {
+            sendcloud_str::of(&e.message)
+        })
+    }
 }
 
 /// The SendCloud status code of a `SENDCLOUD_API_ERROR` (e.g. 412, 431), else 0.
@@ -167,10 +168,8 @@ pub unsafe extern "C" fn sendcloud_error_message(err: *const sendcloud_error) ->
 /// `err` must be NULL or a live error from this library.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_status_code(err: *const sendcloud_error) -> i64 {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }.map_or(0, |e| e.status_code)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(err, 0, |e| e.status_code) }
 }
 
 /// The HTTP status of a `SENDCLOUD_HTTP_ERROR`, or for `SENDCLOUD_HOOK_REJECTED` /
@@ -181,10 +180,8 @@ pub unsafe extern "C" fn sendcloud_error_status_code(err: *const sendcloud_error
 /// `err` must be NULL or a live error from this library.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_http_status(err: *const sendcloud_error) -> u16 {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }.map_or(0, |e| e.http_status)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(err, 0, |e| e.http_status) }
 }
 
 /// The refused input of a `SENDCLOUD_INVALID_INPUT`, `SENDCLOUD_NULL_PARAMETER` or
@@ -195,11 +192,8 @@ pub unsafe extern "C" fn sendcloud_error_http_status(err: *const sendcloud_error
 /// `err` must be NULL or a live error from this library; the view lives as long as it.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_field(err: *const sendcloud_error) -> sendcloud_str {
-    guard_value(sendcloud_str::empty(), || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }
-            .map_or(sendcloud_str::empty(), |e| sendcloud_str::of(&e.field))
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(err, sendcloud_str::empty(), |e| sendcloud_str::of(&e.field)) }
 }
 
 /// The rule the field broke, in plain English; else empty.
@@ -208,10 +202,8 @@ pub unsafe extern "C" fn sendcloud_error_field(err: *const sendcloud_error) -> s
 /// `err` must be NULL or a live error from this library; the view lives as long as it.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_rule(err: *const sendcloud_error) -> sendcloud_str {
-    guard_value(sendcloud_str::empty(), || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }.map_or(sendcloud_str::empty(), |e| sendcloud_str::of(&e.rule))
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(err, sendcloud_str::empty(), |e| sendcloud_str::of(&e.rule)) }
 }
 
 /// How many recipients a `SENDCLOUD_API_ERROR` lists as refused (e.g. on 312).
@@ -220,10 +212,8 @@ pub unsafe extern "C" fn sendcloud_error_rule(err: *const sendcloud_error) -> se
 /// `err` must be NULL or a live error from this library.
 #[no_mangle]
 pub unsafe extern "C" fn sendcloud_error_rejected_count(err: *const sendcloud_error) -> usize {
-    guard_value(0, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(err, "err") }.map_or(0, |e| e.rejected.len())
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(err, 0, |e| e.rejected.len()) }
 }
 
 /// The phone number and reason of refused recipient `index`.

@@ -8,8 +8,8 @@ use sendcloud_proto::hook::{
 use sendcloud_proto::{Secret, Timestamp};
 
 use crate::{
-    check_out, guard, guard_value, handle, opt_str_arg, sendcloud_error, sendcloud_result,
-    sendcloud_str, str_arg, write_handle, write_out,
+    check_out, guard, handle, opt_str_arg, read, sendcloud_error, sendcloud_result, sendcloud_str,
+    str_arg, write_handle, write_out,
 };
 
 /// How many tokens a verifier remembers against replays.
@@ -192,10 +192,8 @@ unsafe fn with_event<T: Copy>(
     default: T,
     f: impl FnOnce(&sendcloud_hook_event) -> T,
 ) -> T {
-    guard_value(default, || {
-        // SAFETY: guaranteed by the caller.
-        unsafe { handle(event, "event") }.map_or(default, f)
-    })
+    // SAFETY: guaranteed by the caller.
+    unsafe { read(event, default, f) }
 }
 
 /// The event name: "request", "deliver", "workererror", "delivererror", "reply",

@@ -29,13 +29,27 @@
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// Evaluates `$body` with `$s` bound to the endpoint inside a `Message`, whichever kind it
+/// is (every kind has the same builder methods and is an `Endpoint`).
+macro_rules! each_kind {
+    ($message:expr, $s:ident => $body:expr) => {
+        match $message {
+            $crate::client::Message::Template($s) => $body,
+            $crate::client::Message::Voice($s) => $body,
+            $crate::client::Message::Code($s) => $body,
+        }
+    };
+}
+
 mod blocking;
 mod client;
+mod config;
 mod error;
 mod hook;
 
 pub use blocking::*;
 pub use client::*;
+pub use config::*;
 pub use error::*;
 pub use hook::*;
 
@@ -212,6 +226,17 @@ pub(crate) fn guard(
 /// Runs an infallible accessor behind a panic boundary, answering `default` on a panic.
 pub(crate) fn guard_value<T>(default: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(default)
+}
+
+/// Reads a value from a handle behind a panic boundary; NULL (or a panic) gives `default`.
+///
+/// # Safety
+/// When not NULL, `ptr` must be a live handle of type `T` from this library.
+pub(crate) unsafe fn read<T, R: Copy>(ptr: *const T, default: R, f: impl FnOnce(&T) -> R) -> R {
+    guard_value(default, || {
+        // SAFETY: guaranteed by the caller.
+        unsafe { ptr.as_ref() }.map_or(default, f)
+    })
 }
 
 /// The bytes of an input; NULL with length 0 is the empty slice.

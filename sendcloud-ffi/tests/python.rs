@@ -1,5 +1,6 @@
 //! Runs the Python package's unittest suite (python/tests) over the cdylib, against a
-//! sandbox served on 127.0.0.1. Skipped, with a note, when python3 is not installed.
+//! sandbox served on 127.0.0.1, and checks the package's declarations against the header.
+//! Skipped, with a note, when python3 is not installed.
 
 mod common;
 
@@ -28,4 +29,21 @@ fn python_tests_pass() {
     );
     assert!(stderr.contains("OK"), "{stderr}");
     assert!(!stderr.contains("sandbox-key"));
+}
+
+#[test]
+fn python_declarations_match_the_header() {
+    if !common::have("python3") {
+        eprintln!("python3 not found: the Python declarations are not checked");
+        return;
+    }
+    let output = Command::new("python3")
+        .arg(common::crate_dir().join("check-python-decls.py"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -4,18 +4,23 @@
     client = Client("sandbox-user", "sandbox-key", base_url="http://127.0.0.1:8025/smsapi")
     receipt = client.send(1, "13800000000", vars={"code": "123456"})
 
-The library is found through the SENDCLOUD_LIB environment variable, or in the workspace's
-target/debug or target/release directory.
+The C library is the copy installed with this package (`pip install`), or the file named
+by the SENDCLOUD_LIB environment variable, or, in a checkout of the repository, the newest
+build in its Cargo target directory; `library_path()` tells which was loaded.
 """
+
+from __future__ import annotations
 
 import ctypes
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from ._lib import Str, buf, lib
+from ._lib import Str, buf, keys_array
+
+lib, _path = _lib.load()
 
 __all__ = [
     "Client",
@@ -35,19 +40,44 @@ __all__ = [
     "HookReplayed",
     "parse_send_response",
     "version",
+    "library_path",
+    "MSG_TYPE_SMS",
+    "MSG_TYPE_MMS",
+    "MSG_TYPE_INTERNATIONAL",
 ]
 
-_OK = 0
-_NULL_PARAMETER, _INVALID_UTF8, _INVALID_INPUT = 1, 2, 3
-_API_ERROR, _HTTP_ERROR, _DECODE_ERROR, _TRANSPORT_ERROR, _CONFIG_ERROR = 4, 5, 6, 7, 8
-_HOOK_REJECTED, _HOOK_REPLAYED = 9, 10
+_R = _lib.ENUMS["sendcloud_result"]
+_OK = _R["SENDCLOUD_OK"]
+_NULL_PARAMETER = _R["SENDCLOUD_NULL_PARAMETER"]
+_INVALID_UTF8 = _R["SENDCLOUD_INVALID_UTF8"]
+_INVALID_INPUT = _R["SENDCLOUD_INVALID_INPUT"]
+_API_ERROR = _R["SENDCLOUD_API_ERROR"]
+_HTTP_ERROR = _R["SENDCLOUD_HTTP_ERROR"]
+_DECODE_ERROR = _R["SENDCLOUD_DECODE_ERROR"]
+_TRANSPORT_ERROR = _R["SENDCLOUD_TRANSPORT_ERROR"]
+_CONFIG_ERROR = _R["SENDCLOUD_CONFIG_ERROR"]
+_HOOK_REJECTED = _R["SENDCLOUD_HOOK_REJECTED"]
+_HOOK_REPLAYED = _R["SENDCLOUD_HOOK_REPLAYED"]
 
-MSG_TYPE_SMS, MSG_TYPE_MMS, MSG_TYPE_INTERNATIONAL = 0, 1, 2
+_MT = _lib.ENUMS["sendcloud_msg_type"]
+MSG_TYPE_SMS: int = _MT["SENDCLOUD_MSG_TYPE_SMS"]
+MSG_TYPE_MMS: int = _MT["SENDCLOUD_MSG_TYPE_MMS"]
+MSG_TYPE_INTERNATIONAL: int = _MT["SENDCLOUD_MSG_TYPE_INTERNATIONAL"]
+
+_ALG = _lib.ENUMS["sendcloud_algorithm"]
+
+#: A JSON object, given as a dict or as its JSON text.
+Json = Union[str, Mapping[str, Any]]
 
 
 def version() -> str:
     """The version of the C library."""
-    return lib.sendcloud_version().decode()
+    return str(lib.sendcloud_version().decode())
+
+
+def library_path() -> str:
+    """The path of the C library this package loaded."""
+    return str(_path)
 
 
 # --------------------------------------------------------------------------------------
@@ -155,7 +185,10 @@ class HookReplayed(HookRejected):
     """An SMSHook post replays one already accepted; answer 200 and ignore it."""
 
 
-def _rejected_list(count_fn, get_fn, handle) -> List[Rejected]:
+Handle = ctypes.c_void_p
+
+
+def _rejected_list(count_fn: Any, get_fn: Any, handle: Handle) -> List[Rejected]:
     out = []
     for i in range(count_fn(handle)):
         phone, message = Str(), Str()
@@ -164,7 +197,7 @@ def _rejected_list(count_fn, get_fn, handle) -> List[Rejected]:
     return out
 
 
-def _raise(code: int, err: ctypes.c_void_p):
+def _raise(code: int, err: Handle) -> NoReturn:
     """Turns a failed call's result code and error handle into an exception (and frees it)."""
     try:
         if not err:
@@ -199,15 +232,15 @@ def _raise(code: int, err: ctypes.c_void_p):
         lib.sendcloud_error_free(err)
 
 
-def _call(fn, *args):
+def _call(fn: Any, *args: Any) -> None:
     """Calls `fn(*args, &err)` and raises on failure."""
-    err = ctypes.c_void_p()
+    err = Handle()
     code = fn(*args, ctypes.byref(err))
     if code != _OK:
         _raise(code, err)
 
 
-def _receipt(handle: ctypes.c_void_p) -> Receipt:
+def _receipt(handle: Handle) -> Receipt:
     try:
         ids = []
         for i in range(lib.sendcloud_receipt_sms_id_count(handle)):
@@ -227,7 +260,7 @@ def _receipt(handle: ctypes.c_void_p) -> Receipt:
         lib.sendcloud_receipt_free(handle)
 
 
-def _json_text(value) -> Optional[str]:
+def _json_text(value: Optional[Json]) -> Optional[str]:
     if value is None:
         return None
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -237,21 +270,30 @@ def _json_text(value) -> Optional[str]:
 # Messages
 # --------------------------------------------------------------------------------------
 
+#: Phone numbers: a comma-separated str, or a sequence of them.
+Phones = Union[str, Sequence[str]]
+
 
 class _Message:
     """An owned sendcloud_message handle."""
 
-    def __init__(self, handle: ctypes.c_void_p):
-        self.handle = handle
+    def __init__(self, handle: Handle):
+        self.handle: Optional[Handle] = handle
 
-    def __enter__(self):
+    def __enter__(self) -> "_Message":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         lib.sendcloud_message_free(self.handle)
         self.handle = None
 
-    def options(self, request_id=None, tag=None, vars=None, msg_type=None):
+    def options(
+        self,
+        request_id: Optional[str] = None,
+        tag: Optional[Json] = None,
+        vars: Optional[Json] = None,
+        msg_type: Optional[int] = None,
+    ) -> "_Message":
         if vars is not None:
             _call(lib.sendcloud_message_set_vars, self.handle, *buf(_json_text(vars)))
         if msg_type is not None:
@@ -263,13 +305,20 @@ class _Message:
         return self
 
 
-def _new(fn, *args) -> _Message:
-    out = ctypes.c_void_p()
+def _new(fn: Any, *args: Any) -> _Message:
+    out = Handle()
     _call(fn, *args, ctypes.byref(out))
     return _Message(out)
 
 
-def _template(template_id, phones, vars, request_id, tag, msg_type) -> _Message:
+def _template(
+    template_id: int,
+    phones: Phones,
+    vars: Optional[Json],
+    request_id: Optional[str],
+    tag: Optional[Json],
+    msg_type: Optional[int],
+) -> _Message:
     if not isinstance(phones, str):
         phones = ",".join(phones)
     if not isinstance(template_id, int) or template_id < 0 or template_id >= 2**64:
@@ -282,7 +331,7 @@ def _template(template_id, phones, vars, request_id, tag, msg_type) -> _Message:
         raise
 
 
-def _voice(phone, code, request_id, tag) -> _Message:
+def _voice(phone: str, code: str, request_id: Optional[str], tag: Optional[Json]) -> _Message:
     m = _new(lib.sendcloud_message_new_voice, *buf(phone), *buf(code))
     try:
         return m.options(request_id=request_id, tag=tag)
@@ -291,7 +340,14 @@ def _voice(phone, code, request_id, tag) -> _Message:
         raise
 
 
-def _code(phone, code, sign_id, sign_name, request_id, tag) -> _Message:
+def _code(
+    phone: str,
+    code: str,
+    sign_id: Optional[int],
+    sign_name: Optional[str],
+    request_id: Optional[str],
+    tag: Optional[Json],
+) -> _Message:
     m = _new(
         lib.sendcloud_message_new_code, *buf(phone), *buf(code), sign_id or 0, *buf(sign_name)
     )
@@ -306,14 +362,67 @@ def _code(phone, code, sign_id, sign_name, request_id, tag) -> _Message:
 # Clients
 # --------------------------------------------------------------------------------------
 
-Phones = Union[str, Sequence[str]]
+
+def _config(
+    sms_user: str,
+    sms_key: str,
+    base_url: Optional[str],
+    sha256: bool,
+    timeout: Optional[float],
+    connect_timeout: Optional[float],
+    max_attempts: int,
+    allow_plain_http: bool,
+) -> Handle:
+    """Builds a sendcloud_client_config (free it with sendcloud_client_config_free)."""
+    builder = Handle()
+    _call(
+        lib.sendcloud_client_config_builder_new,
+        *buf(sms_user),
+        *buf(sms_key),
+        ctypes.byref(builder),
+    )
+    try:
+        if base_url is not None:
+            _call(lib.sendcloud_client_config_builder_set_base_url, builder, *buf(base_url))
+        if sha256:
+            algorithm = _ALG["SENDCLOUD_ALGORITHM_SHA256"]
+            _call(lib.sendcloud_client_config_builder_set_algorithm, builder, algorithm)
+        if timeout is not None:
+            ms = _millis(timeout, "timeout")
+            _call(lib.sendcloud_client_config_builder_set_timeout_ms, builder, ms)
+        if connect_timeout is not None:
+            ms = _millis(connect_timeout, "connectTimeout")
+            _call(lib.sendcloud_client_config_builder_set_connect_timeout_ms, builder, ms)
+        if max_attempts:
+            if not 0 < max_attempts < 2**32:
+                rule = "must be at least 1 (1: no retries)"
+                raise InvalidInput(f"invalid maxAttempts: {rule}", "maxAttempts", rule)
+            _call(lib.sendcloud_client_config_builder_set_max_attempts, builder, max_attempts)
+        if allow_plain_http:
+            _call(lib.sendcloud_client_config_builder_set_allow_plain_http, builder, True)
+    except BaseException:
+        lib.sendcloud_client_config_builder_free(builder)
+        raise
+    config = Handle()
+    # Consumes the builder, whether it succeeds or not.
+    _call(lib.sendcloud_client_config_builder_build, builder, ctypes.byref(config))
+    return config
+
+
+def _millis(seconds: float, name: str) -> int:
+    """Seconds as whole milliseconds for the C library, at least 1."""
+    if not seconds > 0:  # also refuses NaN
+        raise InvalidInput(f"invalid {name}: must be positive", name, "must be positive")
+    return max(1, int(min(seconds * 1000, 2**64 - 1)))
 
 
 class Client:
-    """A blocking SendCloud client (plain http is allowed only to loopback).
+    """A blocking SendCloud client (plain http is allowed only to loopback, unless
+    `allow_plain_http`).
 
-    `timeout` (seconds) bounds each attempt; `max_attempts` bounds the retries of a call.
-    The SMS key is kept by the C library and never shown.
+    `timeout` (seconds) bounds each attempt and `connect_timeout` connecting;
+    `max_attempts` bounds the tries of a call (0: the library's default, 5; 1: no
+    retries). The SMS key is kept by the C library and never shown.
     """
 
     def __init__(
@@ -324,36 +433,36 @@ class Client:
         sha256: bool = False,
         timeout: float = 30.0,
         max_attempts: int = 0,
+        connect_timeout: Optional[float] = None,
+        allow_plain_http: bool = False,
     ):
-        algorithm = 1 if sha256 else 0
-        self._handle = None
-        out = ctypes.c_void_p()
-        _call(
-            lib.sendcloud_blocking_client_new,
-            *buf(sms_user),
-            *buf(sms_key),
-            *buf(base_url),
-            algorithm,
-            max(1, int(timeout * 1000)),
+        self._handle: Optional[Handle] = None
+        self._core: Optional[Handle] = None
+        config = _config(
+            sms_user,
+            sms_key,
+            base_url,
+            sha256,
+            timeout,
+            connect_timeout,
             max_attempts,
-            ctypes.byref(out),
+            allow_plain_http,
         )
-        self._handle = out
-        core = ctypes.c_void_p()
-        _call(
-            lib.sendcloud_client_new,
-            *buf(sms_user),
-            *buf(sms_key),
-            *buf(base_url),
-            algorithm,
-            ctypes.byref(core),
-        )
-        self._core = core
+        try:
+            # One config makes both clients: the blocking one and the sans-IO one of
+            # `prepare_send`, which sign alike.
+            handle, core = Handle(), Handle()
+            _call(lib.sendcloud_blocking_client_new_with_config, config, ctypes.byref(handle))
+            self._handle = handle
+            _call(lib.sendcloud_client_new_with_config, config, ctypes.byref(core))
+            self._core = core
+        finally:
+            lib.sendcloud_client_config_free(config)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Client(<credentials hidden>)"
 
-    def close(self):
+    def close(self) -> None:
         """Frees the client (also done when it is garbage-collected)."""
         if getattr(self, "_handle", None):
             lib.sendcloud_blocking_client_free(self._handle)
@@ -362,17 +471,18 @@ class Client:
             lib.sendcloud_client_free(self._core)
             self._core = None
 
-    __del__ = close
+    def __del__(self) -> None:
+        self.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _send(self, message: _Message) -> Receipt:
         with message:
-            out = ctypes.c_void_p()
+            out = Handle()
             _call(lib.sendcloud_blocking_send, self._handle, message.handle, ctypes.byref(out))
             return _receipt(out)
 
@@ -380,16 +490,16 @@ class Client:
         self,
         template_id: int,
         phones: Phones,
-        vars: Optional[Dict[str, str]] = None,
+        vars: Optional[Union[str, Mapping[str, str]]] = None,
         request_id: Optional[str] = None,
-        tag: Optional[dict] = None,
+        tag: Optional[Json] = None,
         msg_type: Optional[int] = None,
     ) -> Receipt:
         """Sends template `template_id` to `phones` (a comma-separated str or a list)."""
         return self._send(_template(template_id, phones, vars, request_id, tag, msg_type))
 
     def send_voice(
-        self, phone: str, code: str, request_id: Optional[str] = None, tag: Optional[dict] = None
+        self, phone: str, code: str, request_id: Optional[str] = None, tag: Optional[Json] = None
     ) -> Receipt:
         """Reads verification `code` out to `phone`."""
         return self._send(_voice(phone, code, request_id, tag))
@@ -401,7 +511,7 @@ class Client:
         sign_id: Optional[int] = None,
         sign_name: Optional[str] = None,
         request_id: Optional[str] = None,
-        tag: Optional[dict] = None,
+        tag: Optional[Json] = None,
     ) -> Receipt:
         """Sends verification `code` to `phone` by SMS, signed by id or by name."""
         return self._send(_code(phone, code, sign_id, sign_name, request_id, tag))
@@ -416,16 +526,16 @@ class Client:
         self,
         template_id: int,
         phones: Phones,
-        vars: Optional[Dict[str, str]] = None,
+        vars: Optional[Union[str, Mapping[str, str]]] = None,
         request_id: Optional[str] = None,
-        tag: Optional[dict] = None,
+        tag: Optional[Json] = None,
         now_ms: Optional[int] = None,
     ) -> PreparedRequest:
         """The sans-IO layer: the signed request of a template send, for your own HTTP
         client; read its answer with `parse_send_response`."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         with _template(template_id, phones, vars, request_id, tag, None) as m:
-            out = ctypes.c_void_p()
+            out = Handle()
             _call(lib.sendcloud_client_prepare, self._core, m.handle, now_ms, ctypes.byref(out))
         try:
             headers = []
@@ -448,7 +558,7 @@ def parse_send_response(http_status: int, body: bytes) -> Receipt:
     DecodeError."""
     if not 0 <= http_status <= 0xFFFF:
         raise InvalidInput("invalid httpStatus: must be 100 to 999", "httpStatus")
-    out = ctypes.c_void_p()
+    out = Handle()
     _call(lib.sendcloud_parse_send_response, http_status, *buf(body), ctypes.byref(out))
     return _receipt(out)
 
@@ -457,31 +567,28 @@ class HookVerifier:
     """Verifies SMSHook posts signed with any of `keys`, at most `max_age_ms` old (default
     five minutes), and remembers their tokens against replays."""
 
-    def __init__(self, keys: Union[str, Sequence[str]], max_age_ms: int = 0):
-        if isinstance(keys, str):
+    def __init__(self, keys: Union[str, bytes, Sequence[Union[str, bytes]]], max_age_ms: int = 0):
+        if isinstance(keys, (str, bytes)):
             keys = [keys]
         encoded = [k.encode("utf-8") if isinstance(k, str) else bytes(k) for k in keys]
-        self._keep = [ctypes.create_string_buffer(k, len(k)) for k in encoded]
-        arr = (Str * max(1, len(encoded)))()
-        for i, (k, b) in enumerate(zip(encoded, self._keep)):
-            arr[i].data = ctypes.cast(b, ctypes.c_void_p)
-            arr[i].len = len(k)
-        out = ctypes.c_void_p()
-        self._handle = None
+        arr, buffers = keys_array(encoded)
+        out = Handle()
+        self._handle: Optional[Handle] = None
         _call(lib.sendcloud_hook_verifier_new, arr, len(encoded), max_age_ms, ctypes.byref(out))
+        del buffers  # the library keeps copies of the keys
         self._handle = out
-        del self._keep
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "HookVerifier(<keys hidden>)"
 
-    def close(self):
+    def close(self) -> None:
         """Frees the verifier (also done when it is garbage-collected)."""
         if getattr(self, "_handle", None):
             lib.sendcloud_hook_verifier_free(self._handle)
             self._handle = None
 
-    __del__ = close
+    def __del__(self) -> None:
+        self.close()
 
     def verify(
         self,
@@ -495,7 +602,7 @@ class HookVerifier:
         `forget(event.token)` before answering 5xx, or SendCloud's retry is refused as
         HookReplayed."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        out = ctypes.c_void_p()
+        out = Handle()
         _call(
             lib.sendcloud_hook_verify,
             self._handle,

@@ -2,23 +2,29 @@
 
 The sandbox is SENDCLOUD_SANDBOX_URL when set, else a `sendcloud sandbox` started here
 (the binary at SENDCLOUD_BIN, or target/debug/sendcloud).
+
+The package tested is the one `import sendcloud` finds: the checkout's copy with
+PYTHONPATH=sendcloud-ffi/python, or an installed one. SENDCLOUD_TEST_INSTALLED=1 asserts
+that it is an installed copy, outside the repository, with the library inside it.
 """
 
 import hashlib
 import hmac
+import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
 from pathlib import Path
+from unittest import mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import sendcloud  # noqa: E402
-from sendcloud import (  # noqa: E402
+import sendcloud
+from sendcloud import (
     ApiError,
     Client,
     ConfigError,
@@ -34,6 +40,7 @@ from sendcloud import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_DIR = Path(sendcloud.__file__).resolve().parent
 _sandbox = None
 BASE_URL = None
 
@@ -62,7 +69,8 @@ def tearDownModule():
 
 
 def client(**kw):
-    return Client("sandbox-user", "sandbox-key", base_url=BASE_URL, timeout=5, **kw)
+    kw.setdefault("timeout", 5)
+    return Client("sandbox-user", "sandbox-key", base_url=BASE_URL, **kw)
 
 
 def signed(key, token, ts, **fields):
@@ -156,6 +164,104 @@ class BlockingTests(unittest.TestCase):
         with self.assertRaises(InvalidInput) as cm:
             client().send(1, "1" * (17 << 20))
         self.assertEqual(cm.exception.field, "phones")
+
+
+class SettingsTests(unittest.TestCase):
+    def test_timeout_bounds_an_attempt(self):
+        # A listener that never answers: the timeout, not the default 30 s, ends the call.
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            url = "http://127.0.0.1:%d/smsapi" % silent.getsockname()[1]
+            c = Client("u", "k", base_url=url, timeout=0.3, connect_timeout=0.2, max_attempts=1)
+            started = time.monotonic()
+            with self.assertRaises(TransportError):
+                c.server_time()
+            self.assertLess(time.monotonic() - started, 5)
+
+    def test_retries_are_bounded(self):
+        c = Client("u", "k", base_url="http://127.0.0.1:1", max_attempts=2, timeout=2)
+        with self.assertRaises(TransportError):
+            c.server_time()
+
+    def test_plain_http_on_request(self):
+        with self.assertRaises(ConfigError):
+            Client("u", "k", base_url="http://sms.example.com/smsapi")
+        c = Client("u", "k", base_url="http://sms.example.com/smsapi", allow_plain_http=True)
+        req = c.prepare_send(1, "13800000001", vars={"code": "1"}, now_ms=1_700_000_000_000)
+        self.assertEqual(req.url, "http://sms.example.com/smsapi/send")
+        # The prepared request leaves the Host header to the HTTP client that sends it.
+        self.assertNotIn("host", [name for name, _ in req.headers])
+
+    def test_sha256_signs_with_sha256(self):
+        for sha256, length in ((False, 32), (True, 64)):
+            c = Client("u", "k", base_url="https://sms.example.com/smsapi", sha256=sha256)
+            body = urllib.parse.parse_qs(c.prepare_send(1, "13800000001", now_ms=1).body.decode())
+            self.assertEqual(len(body["signature"][0]), length)
+
+    def test_refused_settings(self):
+        cases = [
+            (lambda: Client("u", "k", timeout=0), "timeout"),
+            (lambda: Client("u", "k", timeout=-1), "timeout"),
+            (lambda: Client("u", "k", timeout=float("nan")), "timeout"),
+            (lambda: Client("u", "k", connect_timeout=0), "connectTimeout"),
+            (lambda: Client("u", "k", max_attempts=-1), "maxAttempts"),
+            (lambda: Client("u", "k", base_url="\udcff"), "baseUrl"),
+            (lambda: Client("", "k"), "smsUser"),
+        ]
+        for call, field in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(InvalidInput) as cm:
+                    call()
+                self.assertEqual(cm.exception.field, field)
+                self.assertTrue(cm.exception.rule)
+        # A timeout too long for the library is its longest, not an error.
+        c = client(timeout=float("inf"), connect_timeout=1e300)
+        self.assertGreater(c.server_time(), 0)
+
+
+class LibraryTests(unittest.TestCase):
+    def test_the_library_in_use(self):
+        path = Path(sendcloud.library_path())
+        self.assertTrue(path.is_file())
+        self.assertTrue(sendcloud.version())
+        if os.environ.get("SENDCLOUD_LIB"):
+            self.assertEqual(path, Path(os.environ["SENDCLOUD_LIB"]))
+        if os.environ.get("SENDCLOUD_TEST_INSTALLED") == "1":
+            # An installed copy, outside the repository, with its own library.
+            self.assertNotIn(ROOT, PACKAGE_DIR.parents)
+            self.assertEqual(path.parent, PACKAGE_DIR)
+            self.assertTrue((PACKAGE_DIR / "py.typed").is_file())
+            # The distribution's version is the library's.
+            from importlib.metadata import version
+
+            self.assertEqual(version("sendcloud-rs"), sendcloud.version())
+
+    def test_where_the_library_is_looked_for(self):
+        lib = importlib.import_module("sendcloud._lib")
+        env = {k: v for k, v in os.environ.items() if k not in ("SENDCLOUD_LIB", "CARGO_TARGET_DIR")}
+        with tempfile.TemporaryDirectory() as target:
+            # A release build older than the debug build: the newer one comes first.
+            for profile, age in (("release", 100), ("debug", 0)):
+                (Path(target) / profile).mkdir()
+                f = Path(target) / profile / "libsendcloud_ffi.so"
+                f.write_bytes(b"")
+                os.utime(f, (time.time() - age, time.time() - age))
+            with mock.patch.dict(os.environ, dict(env, CARGO_TARGET_DIR=target), clear=True):
+                found = list(lib.candidates())
+            with mock.patch.dict(os.environ, dict(env, SENDCLOUD_LIB="/x/lib.so"), clear=True):
+                self.assertEqual(list(lib.candidates()), [Path("/x/lib.so")])
+        bundled = [p for p in found if p.parent == PACKAGE_DIR]
+        self.assertTrue(bundled, found)
+        debug = Path(target) / "debug" / "libsendcloud_ffi.so"
+        release = Path(target) / "release" / "libsendcloud_ffi.so"
+        if ROOT in PACKAGE_DIR.parents:
+            # The checkout's copy: the newest build first, here the debug one.
+            self.assertEqual(found[0], debug)
+            self.assertLess(found.index(debug), found.index(release))
+        else:
+            # An installed copy looks next to itself only, never into a target directory.
+            self.assertEqual(found, bundled)
 
 
 class SansIoTests(unittest.TestCase):
@@ -272,8 +378,8 @@ class HookTests(unittest.TestCase):
 
 class ReadmeExampleTest(unittest.TestCase):
     def test_hello_py(self):
-        python_dir = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ, SENDCLOUD_BASE_URL=BASE_URL, PYTHONPATH=python_dir)
+        # The example imports the same copy of the package as these tests.
+        env = dict(os.environ, SENDCLOUD_BASE_URL=BASE_URL, PYTHONPATH=str(PACKAGE_DIR.parent))
         example = Path(__file__).resolve().parents[2] / "examples" / "hello.py"
         out = subprocess.run(
             [sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=60

@@ -807,6 +807,241 @@ static void test_hook(void) {
     sendcloud_hook_verifier_free(v);
 }
 
+/* ---- the config builder --------------------------------------------------------------- */
+
+/* A listening socket on 127.0.0.1 that never answers (connections wait in its backlog);
+ * its port goes to *port. */
+static int silent_listener(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+/* The length of the signature field of a form body (32 for MD5, 64 for SHA-256), or 0. */
+static size_t signature_len(sendcloud_bytes body) {
+    const char *key = "signature=";
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k <= body.len; i++) {
+        if ((i == 0 || body.data[i - 1] == '&') && memcmp(body.data + i, key, k) == 0) {
+            size_t n = 0;
+            while (i + k + n < body.len && body.data[i + k + n] != '&') n++;
+            return n;
+        }
+    }
+    return 0;
+}
+
+/* A builder for the sandbox's credentials, or NULL (a failed check) when it cannot be made. */
+static sendcloud_client_config_builder *sandbox_builder(void) {
+    sendcloud_error *err = NULL;
+    sendcloud_client_config_builder *b = NULL;
+    if (!OK(sendcloud_client_config_builder_new(CS("sandbox-user"), CS("sandbox-key"), &b, &err)))
+        return NULL;
+    return b;
+}
+
+static void test_config_builder_refusals(void) {
+    static const uint8_t not_utf8[] = {0x68, 0x74, 0xff};
+    sendcloud_client_config_builder *b = SENTINEL;
+    EXPECT_ERR(sendcloud_client_config_builder_new(NULL, 0, CS("key"), &b, &err_),
+               SENDCLOUD_NULL_PARAMETER, "smsUser");
+    EXPECT_ERR(sendcloud_client_config_builder_new(CS("user"), not_utf8, sizeof not_utf8, &b,
+                                                   &err_),
+               SENDCLOUD_INVALID_UTF8, "smsKey");
+    EXPECT_ERR(sendcloud_client_config_builder_new(CS("user"), CS(""), &b, &err_),
+               SENDCLOUD_INVALID_INPUT, "smsKey");
+    EXPECT_ERR(sendcloud_client_config_builder_new(CS(" "), CS("key"), &b, &err_),
+               SENDCLOUD_INVALID_INPUT, "smsUser");
+    EXPECT_ERR(sendcloud_client_config_builder_new(CS("user"), (const uint8_t *)"k", SIZE_MAX, &b,
+                                                   &err_),
+               SENDCLOUD_INVALID_INPUT, "smsKey");
+    EXPECT_ERR(sendcloud_client_config_builder_new(CS("user"), CS("key"), NULL, &err_),
+               SENDCLOUD_NULL_PARAMETER, "out");
+    CHECK(b == SENTINEL);
+
+    /* Every setter refuses a NULL builder. */
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(NULL, CS("http://127.0.0.1:1"), &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    EXPECT_ERR(sendcloud_client_config_builder_set_algorithm(NULL, 0, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    EXPECT_ERR(sendcloud_client_config_builder_set_timeout_ms(NULL, 1000, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    EXPECT_ERR(sendcloud_client_config_builder_set_connect_timeout_ms(NULL, 1000, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    EXPECT_ERR(sendcloud_client_config_builder_set_max_attempts(NULL, 1, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    EXPECT_ERR(sendcloud_client_config_builder_set_allow_plain_http(NULL, true, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    const sendcloud_client_config *config = SENTINEL;
+    EXPECT_ERR(sendcloud_client_config_builder_build(NULL, &config, &err_),
+               SENDCLOUD_NULL_PARAMETER, "builder");
+    CHECK(config == SENTINEL);
+    sendcloud_blocking_client *blocking = SENTINEL;
+    sendcloud_client *core = SENTINEL;
+    EXPECT_ERR(sendcloud_blocking_client_new_with_config(NULL, &blocking, &err_),
+               SENDCLOUD_NULL_PARAMETER, "config");
+    EXPECT_ERR(sendcloud_client_new_with_config(NULL, &core, &err_), SENDCLOUD_NULL_PARAMETER,
+               "config");
+    CHECK(blocking == SENTINEL && core == SENTINEL);
+    sendcloud_client_config_builder_free(NULL);
+    sendcloud_client_config_free(NULL);
+
+    /* Refused values, each naming its setting. */
+    b = sandbox_builder();
+    if (b == NULL) return;
+    EXPECT_ERR(sendcloud_client_config_builder_set_algorithm(b, 9, &err_), SENDCLOUD_INVALID_INPUT,
+               "algorithm");
+    EXPECT_ERR(sendcloud_client_config_builder_set_timeout_ms(b, 0, &err_),
+               SENDCLOUD_INVALID_INPUT, "timeout");
+    EXPECT_ERR(sendcloud_client_config_builder_set_connect_timeout_ms(b, 0, &err_),
+               SENDCLOUD_INVALID_INPUT, "connectTimeout");
+    EXPECT_ERR(sendcloud_client_config_builder_set_max_attempts(b, 0, &err_),
+               SENDCLOUD_INVALID_INPUT, "maxAttempts");
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(b, NULL, 0, &err_),
+               SENDCLOUD_NULL_PARAMETER, "baseUrl");
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(b, not_utf8, sizeof not_utf8, &err_),
+               SENDCLOUD_INVALID_UTF8, "baseUrl");
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(b, CS("ftp://example.com"), &err_),
+               SENDCLOUD_INVALID_INPUT, "baseUrl");
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(b, CS("no scheme"), &err_),
+               SENDCLOUD_INVALID_INPUT, "baseUrl");
+    /* An unwanted builder is freed without being built. */
+    sendcloud_client_config_builder_free(b);
+
+    /* Plain http to a remote host: refused when the config is built, allowed on request. */
+    b = sandbox_builder();
+    if (b == NULL) return;
+    sendcloud_error *err = NULL;
+    CHECK(OK(sendcloud_client_config_builder_set_base_url(b, CS("http://sms.example.com/smsapi"),
+                                                          &err)));
+    config = SENTINEL;
+    EXPECT_ERR(sendcloud_client_config_builder_build(b, &config, &err_), SENDCLOUD_CONFIG_ERROR,
+               NULL); /* the builder is consumed, even on failure */
+    CHECK(config == SENTINEL);
+    b = sandbox_builder();
+    if (b == NULL) return;
+    CHECK(OK(sendcloud_client_config_builder_set_base_url(b, CS("http://sms.example.com/smsapi"),
+                                                          &err)));
+    CHECK(OK(sendcloud_client_config_builder_set_allow_plain_http(b, true, &err)));
+    config = NULL;
+    if (OK(sendcloud_client_config_builder_build(b, &config, &err))) {
+        blocking = NULL;
+        if (OK(sendcloud_blocking_client_new_with_config(config, &blocking, &err)))
+            sendcloud_blocking_client_free(blocking);
+        EXPECT_ERR(sendcloud_blocking_client_new_with_config(config, NULL, &err_),
+                   SENDCLOUD_NULL_PARAMETER, "out");
+        sendcloud_client_config_free(config);
+    }
+    /* A NULL out_config is refused, and the builder is consumed all the same. */
+    b = sandbox_builder();
+    if (b == NULL) return;
+    EXPECT_ERR(sendcloud_client_config_builder_build(b, NULL, &err_), SENDCLOUD_NULL_PARAMETER,
+               "out_config");
+}
+
+static void test_config_builder(const char *base_url) {
+    sendcloud_error *err = NULL;
+    sendcloud_client_config_builder *b = sandbox_builder();
+    if (b == NULL) return;
+    CHECK(OK(sendcloud_client_config_builder_set_base_url(b, CS(base_url), &err)));
+    /* A refused setting changes nothing: the sandbox's URL stays. */
+    EXPECT_ERR(sendcloud_client_config_builder_set_base_url(b, CS("ftp://example.com"), &err_),
+               SENDCLOUD_INVALID_INPUT, "baseUrl");
+    CHECK(OK(sendcloud_client_config_builder_set_algorithm(b, SENDCLOUD_ALGORITHM_SHA256, &err)));
+    CHECK(OK(sendcloud_client_config_builder_set_timeout_ms(b, 5000, &err)));
+    CHECK(OK(sendcloud_client_config_builder_set_connect_timeout_ms(b, 2000, &err)));
+    CHECK(OK(sendcloud_client_config_builder_set_max_attempts(b, 2, &err)));
+    const sendcloud_client_config *config = NULL;
+    if (!OK(sendcloud_client_config_builder_build(b, &config, &err))) return;
+    sendcloud_blocking_client *blocking = NULL;
+    sendcloud_client *core = NULL;
+    CHECK(OK(sendcloud_blocking_client_new_with_config(config, &blocking, &err)));
+    CHECK(OK(sendcloud_client_new_with_config(config, &core, &err)));
+    /* The clients keep their own copy of the settings. */
+    sendcloud_client_config_free(config);
+
+    sendcloud_message *msg = NULL;
+    if (blocking && OK(sendcloud_message_new_template(1, CS("13800000001"), &msg, &err))) {
+        CHECK(OK(sendcloud_message_set_vars(msg, CS("{\"code\":\"123456\"}"), &err)));
+        sendcloud_receipt *receipt = NULL;
+        if (OK(sendcloud_blocking_send(blocking, msg, &receipt, &err))) {
+            CHECK(sendcloud_receipt_status_code(receipt) == 200);
+            CHECK(sendcloud_receipt_success_count(receipt) == 1);
+            sendcloud_receipt_free(receipt);
+        }
+        /* The sans-IO client of the same config signs for the same service, with SHA-256,
+         * and leaves the Host header to the caller's HTTP client. */
+        sendcloud_request *req = NULL;
+        if (core && OK(sendcloud_client_prepare(core, msg, now_ms(), &req, &err))) {
+            sendcloud_str url = sendcloud_request_url(req);
+            CHECK(url.len == strlen(base_url) + strlen("/send") &&
+                  memcmp(url.data, base_url, strlen(base_url)) == 0);
+            CHECK(signature_len(sendcloud_request_body(req)) == 64); /* SHA-256, in hex */
+            for (size_t h = 0; h < sendcloud_request_header_count(req); h++) {
+                sendcloud_str name, value;
+                CHECK(sendcloud_request_header(req, h, &name, &value) == SENDCLOUD_OK);
+                CHECK(!str_eq(name, "host"));
+            }
+            int status = 0;
+            char *body = NULL;
+            size_t body_len = 0;
+            CHECK(http_roundtrip(req, &status, &body, &body_len));
+            if (body) {
+                sendcloud_receipt *parsed = NULL;
+                if (OK(sendcloud_parse_send_response((uint16_t)status, (const uint8_t *)body,
+                                                     body_len, &parsed, &err))) {
+                    CHECK(sendcloud_receipt_success_count(parsed) == 1);
+                    sendcloud_receipt_free(parsed);
+                }
+                free(body);
+            }
+            sendcloud_request_free(req);
+        }
+        sendcloud_message_free(msg);
+    }
+    sendcloud_client_free(core);
+    sendcloud_blocking_client_free(blocking);
+
+    /* The timeout bounds an attempt: a server that never answers fails fast. */
+    int port = 0;
+    int fd = silent_listener(&port);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/smsapi", port);
+    b = sandbox_builder();
+    if (b != NULL) {
+        CHECK(OK(sendcloud_client_config_builder_set_base_url(b, CS(url), &err)));
+        CHECK(OK(sendcloud_client_config_builder_set_timeout_ms(b, 300, &err)));
+        CHECK(OK(sendcloud_client_config_builder_set_max_attempts(b, 1, &err)));
+        config = NULL;
+        blocking = NULL;
+        if (OK(sendcloud_client_config_builder_build(b, &config, &err)) &&
+            OK(sendcloud_blocking_client_new_with_config(config, &blocking, &err))) {
+            uint64_t ms = 7, started = now_ms();
+            EXPECT_ERR(sendcloud_blocking_server_time(blocking, &ms, &err_),
+                       SENDCLOUD_TRANSPORT_ERROR, NULL);
+            uint64_t took = now_ms() - started;
+            CHECK(ms == 7);
+            CHECK(took >= 250 && took < 5000);
+            sendcloud_blocking_client_free(blocking);
+        }
+        sendcloud_client_config_free(config);
+    }
+    close(fd);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s BASE_URL (of a served sandbox)\n", argv[0]);
@@ -821,6 +1056,8 @@ int main(int argc, char **argv) {
     test_hook();
     test_sans_io_roundtrip(argv[1]);
     test_blocking(argv[1]);
+    test_config_builder_refusals();
+    test_config_builder(argv[1]);
     printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
