@@ -13,6 +13,9 @@ use sendcloud_proto::hook::hook_signature;
 use sendcloud_proto::Secret;
 use sha2::Sha256;
 
+mod common;
+use common::Served;
+
 const APP_KEY: &str = "hook-app-key";
 
 fn free_port() -> u16 {
@@ -419,4 +422,72 @@ fn sigterm_answers_the_posts_in_progress() {
     assert_eq!(app.received.lock().unwrap().len(), 1);
     // Stopped: nothing listens any more.
     assert!(TcpStream::connect(&r.addr).is_err());
+}
+
+#[test]
+fn a_sandbox_posting_to_two_receivers_has_each_event_printed_once() {
+    let Some(redis) = Redis::start_on(free_port()) else {
+        return;
+    };
+    let a = Receiver::start(&["--redis", &redis.url()]);
+    let b = Receiver::start(&["--redis", &redis.url()]);
+    let url_a = format!("http://{}/", a.addr);
+    let url_b = format!("http://{}/", b.addr);
+    let sandbox = Served::start(&[
+        "--account",
+        "me:my-key",
+        "--hook-url",
+        &url_a,
+        "--hook-url",
+        &url_b,
+        "--hook-app-key",
+        APP_KEY,
+    ]);
+    let o = sandbox.send(
+        "my-key",
+        &[
+            "send",
+            "--template",
+            "1",
+            "--to",
+            "13800000001,13800000002",
+            "--var",
+            "code=1",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // One request event and one deliver event per number, each reaching both receivers.
+    let started = Instant::now();
+    while a.lines().len() + b.lines().len() < 3 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut all = a.lines();
+    all.extend(b.lines());
+    let events: Vec<serde_json::Value> = all
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut tokens: Vec<&str> = events
+        .iter()
+        .map(|e| e["token"].as_str().unwrap())
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    assert_eq!(
+        tokens.len(),
+        events.len(),
+        "an event printed twice: {all:?}"
+    );
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["deliver", "deliver", "request"], "{all:?}");
 }
