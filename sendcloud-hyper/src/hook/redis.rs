@@ -23,7 +23,7 @@ use crate::client::BoxError;
 /// use sendcloud_hyper::hook::{HookReceiver, RedisStore};
 /// use sendcloud_hyper::proto::{hook::{HookEvent, HookVerifier}, Secret};
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run() -> Result<(), sendcloud_hyper::BoxError> {
 /// let verifier = HookVerifier::new(vec![Secret::new("my-hook-app-key")])?;
 /// let store = RedisStore::open("redis://127.0.0.1:6379/", &verifier)?;
 /// let receiver = HookReceiver::with_store(verifier, store, |event: HookEvent| async move {
