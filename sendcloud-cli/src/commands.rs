@@ -205,11 +205,11 @@ fn recipients(to: &str) -> Result<(Recipients, Vec<Rejected>), Failure> {
     const NOT_SENT: &str = "not sent, invalid: ";
     let mut valid = Vec::new();
     let mut refused = Vec::new();
-    for raw in to.split(',') {
-        match Phone::parse(raw) {
+    for (written, parsed) in Recipients::parse_each(to) {
+        match parsed {
             Ok(p) => valid.push(p),
             Err(e) => refused.push(Rejected {
-                phone: raw.trim().to_owned(),
+                phone: written.to_owned(),
                 message: format!("{NOT_SENT}{}", e.rule),
             }),
         }

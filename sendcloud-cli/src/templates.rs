@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 use sendcloud_proto::{
-    AddTemplate, DeleteTemplate, GetTemplate, SignPosition, SmsType, SubmitTemplate, TemplateId,
-    TemplateInfo, UpdateTemplate, VerifyState,
+    split_sign, AddTemplate, DeleteTemplate, GetTemplate, SignPosition, SmsType, SubmitTemplate,
+    TemplateId, TemplateInfo, UpdateTemplate, VerifyState,
 };
 use sendcloud_ureq::Error as ClientError;
 use serde_json::{json, Value};
@@ -95,18 +95,6 @@ struct UpdateFields {
     prefix: bool,
 }
 
-/// The sign name of a stored text (`【sign】text` or `text【sign】`) and where it stands.
-fn sign_of(content: &str) -> Option<(&str, SignPosition)> {
-    let content = content.trim();
-    if let Some(rest) = content.strip_prefix('【') {
-        let end = rest.find('】')?;
-        return Some((&rest[..end], SignPosition::Prefix));
-    }
-    let head = content.strip_suffix('】')?;
-    let start = head.rfind('【')?;
-    Some((&head[start + '【'.len_utf8()..], SignPosition::Suffix))
-}
-
 /// The content type of a template as SendCloud words it (`验证码`, `行业通知`, `营销`), or
 /// as its code or English name.
 fn sms_type_of(t: &TemplateInfo) -> Option<SmsType> {
@@ -130,7 +118,7 @@ fn update_of(
         .get("signName")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty());
-    let from_text = sign_of(&current.content);
+    let from_text = split_sign(current.content.trim()).map(|(sign, place, _)| (sign, place));
     let name = f.name.as_deref().unwrap_or(&current.name);
     let sign = match (f.sign.as_deref(), stored_sign, from_text) {
         (Some(s), _, _) | (None, Some(s), _) | (None, None, Some((s, _))) => s,

@@ -96,8 +96,8 @@ pub use api::status::{
     MAX_TEMPLATE_NAME_FILTER_CHARS,
 };
 pub use api::template::{
-    AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType, SubmitTemplate,
-    TemplateInfo, TemplateList, UpdateTemplate, VerifyState, MAX_SIGN_NAME_CHARS,
+    split_sign, AddTemplate, DeleteTemplate, GetTemplate, ListTemplates, SignPosition, SmsType,
+    SubmitTemplate, TemplateInfo, TemplateList, UpdateTemplate, VerifyState, MAX_SIGN_NAME_CHARS,
     MAX_TEMPLATE_NAME_CHARS, MAX_TEMPLATE_TEXT_CHARS,
 };
 pub use api::timestamp::GetServerTime;

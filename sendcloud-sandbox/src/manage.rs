@@ -92,27 +92,13 @@ fn checked_sign(v: &str) -> Result<String, Reply> {
     sendcloud_proto::server::sign_name(v).map_err(bad)
 }
 
-/// Splits a stored text into its sign name, position and body.
+/// Splits a stored text into its sign name, position (0 before, 1 after) and body, as
+/// the protocol reads it ([`sendcloud_proto::split_sign`]).
 fn split_sign(text: &str) -> (String, u8, String) {
-    if let Some(rest) = text.strip_prefix('【') {
-        if let Some(end) = rest.find('】') {
-            return (
-                rest[..end].to_owned(),
-                0,
-                rest[end + '】'.len_utf8()..].to_owned(),
-            );
-        }
+    match sendcloud_proto::split_sign(text) {
+        Some((sign, position, body)) => (sign.to_owned(), position.code(), body.to_owned()),
+        None => (String::new(), 0, text.to_owned()),
     }
-    if let Some(head) = text.strip_suffix('】') {
-        if let Some(start) = head.rfind('【') {
-            return (
-                head[start + '【'.len_utf8()..].to_owned(),
-                1,
-                head[..start].to_owned(),
-            );
-        }
-    }
-    (String::new(), 0, text.to_owned())
 }
 
 fn compose(sign: &str, position: u8, body: &str) -> String {

@@ -150,6 +150,26 @@ fn template_text(text: &str) -> Result<String, ValidationError> {
     )
 }
 
+/// Splits a template's text as SendCloud stores it (`【sign】body` or `body【sign】`) into
+/// the sign name, where it stands and the body; `None` when the text carries no sign.
+///
+/// ```
+/// use sendcloud_proto::{split_sign, SignPosition};
+/// assert_eq!(split_sign("【Acme】Hi %name%"), Some(("Acme", SignPosition::Prefix, "Hi %name%")));
+/// assert_eq!(split_sign("Hi%name%【Acme】"), Some(("Acme", SignPosition::Suffix, "Hi%name%")));
+/// assert_eq!(split_sign("Hi"), None);
+/// ```
+pub fn split_sign(text: &str) -> Option<(&str, SignPosition, &str)> {
+    if let Some((sign, body)) = text
+        .strip_prefix('【')
+        .and_then(|rest| rest.split_once('】'))
+    {
+        return Some((sign, SignPosition::Prefix, body));
+    }
+    let (body, sign) = text.strip_suffix('】')?.rsplit_once('【')?;
+    Some((sign, SignPosition::Suffix, body))
+}
+
 /// Checks a sign name: not blank, at most [`MAX_SIGN_NAME_CHARS`] characters, no brackets.
 pub fn sign_name(name: &str) -> Result<String, ValidationError> {
     check_bracket_free(
